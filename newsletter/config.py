@@ -1,0 +1,183 @@
+"""Settings, read once from `NEWSLETTER_*` environment variables (and an optional `.env`).
+
+Everything that differs between a laptop and production lives here and nowhere else, so a
+misconfigured deployment fails at start-up with one line naming the setting, instead of
+half-way through a send.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A development key: good enough for the embedded default on one machine, refused in production.
+DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    name: str
+    url: str
+    rate: float
+    per_day: int
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSLETTER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'newsletter.db'}")
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = DEVELOPMENT_SECRET
+    from_address: str = "Local Offer Team <newsletter@localhost>"
+    outbox_dir: Path = Field(default_factory=lambda: Path.cwd() / "outbox")
+    media_dir: Path = Field(default_factory=lambda: Path.cwd() / "media")
+    theme_file: Path | None = None
+    production: bool = False
+    # Web views are public, but a council may not want an archive of SEND newsletters in search engines.
+    web_noindex: bool = False
+    readability_min_score: Annotated[float, Field(ge=0, le=100)] = 60.0
+    # Four eyes by default: the person who wrote an issue cannot also approve it. A team of one turns it off.
+    allow_self_approval: bool = False
+    # How long a co-production review link works before the team has to share a new one.
+    review_link_days: Annotated[int, Field(ge=1, le=90)] = 14
+    # Sending: the pace the SMTP provider allows, shared by every worker (see delivery/ratelimit.py).
+    send_rate: Annotated[float, Field(gt=0, le=100_000)] = 50.0
+    send_rate_per_day: Annotated[int, Field(ge=0)] = 0
+    send_burst: Annotated[int, Field(ge=1, le=10_000)] = 50
+    send_batch_size: Annotated[int, Field(ge=1, le=5_000)] = 200
+    # How long a worker owns the rows it claimed; a dead worker's rows are taken back after this.
+    send_lease_seconds: Annotated[float, Field(gt=0)] = 120.0
+    send_max_attempts: Annotated[int, Field(ge=1, le=50)] = 6
+    send_retry_base_seconds: Annotated[float, Field(gt=0)] = 60.0
+    # How many workers may work on one campaign at once (each claims its own batches).
+    send_parallelism: Annotated[int, Field(ge=1, le=64)] = 4
+    # How often the scheduler starts due campaigns and re-queues ones nobody is working on.
+    tick_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    # Bearer token an SMTP relay uses to post bounces to /bounces/inbound; unset turns the endpoint off.
+    bounce_token: str | None = None
+    dkim_key_file: Path | None = None
+    dkim_selector: str = "newsletter"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme.split("+")[0]
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        if scheme == "postgres" or value.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        for url in value.split(","):
+            parts = urlsplit(url.strip())
+            if parts.scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
+                raise ValueError("must look like smtp://user:password@host:port (or smtps://, smtp+starttls://); "
+                                 "separate several servers with commas")
+            for key, raw in parse_qsl(parts.query):
+                if key not in {"rate", "per_day"} or not raw.replace(".", "", 1).isdigit():
+                    raise ValueError(f"unknown or invalid option {key}={raw} (use rate=N and per_day=N)")
+        return value
+
+    @property
+    def smtp_servers(self) -> list[SmtpServer]:
+        """Each configured server with its own pace; the general send rate applies where none is given."""
+        if not self.smtp_url:
+            return []
+        servers = []
+        for url in self.smtp_url.split(","):
+            parts = urlsplit(url.strip())
+            options = dict(parse_qsl(parts.query))
+            servers.append(SmtpServer(
+                name=f"{parts.hostname}:{parts.port or 25}",
+                url=parts._replace(query="").geturl(),
+                rate=float(options.get("rate", self.send_rate)),
+                per_day=int(float(options.get("per_day", self.send_rate_per_day))),
+            ))
+        return servers
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// address")
+        return value.rstrip("/")
+
+    @field_validator("from_address")
+    @classmethod
+    def _from_address(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        _, address = parseaddr(value)
+        if "@" not in address:
+            raise ValueError('must be an address such as "Local Offer Team <news@example.org>"')
+        return value
+
+    @functools.cached_property
+    def sender_domain(self) -> str:
+        """The domain Message-IDs, List-Ids and VERP addresses are made on (never the worker's hostname)."""
+        from email.utils import parseaddr
+
+        return parseaddr(self.from_address)[1].rsplit("@", 1)[1].lower()
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = "NEWSLETTER_" + "_".join(str(part) for part in first["loc"]).upper()
+    message = first["msg"].removeprefix("Value error, ")
+    return f"setting {name} is invalid: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings, turning pydantic's report into one line a person can act on."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+    if settings.production and settings.secret_key == DEVELOPMENT_SECRET:
+        raise SettingsError("setting NEWSLETTER_SECRET_KEY is missing: production needs its own secret key")
+    if len(settings.secret_key) < 16:
+        raise SettingsError("setting NEWSLETTER_SECRET_KEY is too short: use at least 16 characters")
+    return settings
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing the environment."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
+
+
+__all__ = ["Settings", "SettingsError", "get_settings", "load_settings", "reset_settings"]

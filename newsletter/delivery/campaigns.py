@@ -1,0 +1,216 @@
+"""Campaigns: create one from an approved issue and its lists, and steer it (pause, resume, cancel,
+retry failed, scheduled start). The sending itself is in `sender`.
+
+Scheduling lives in the database (`send_at`), not in a Celery ETA: an unacknowledged Redis message
+comes back only after the visibility timeout, so a long ETA can run twice. A periodic `tick` flips
+due campaigns to running atomically, so a scheduler that was down starts them when it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.db import utcnow
+from newsletter.delivery import audience, ledger
+from newsletter.delivery.models import Campaign, CampaignState, Delivery, DeliveryState, campaign_lists
+from newsletter.issues import store
+from newsletter.issues.models import Issue, IssueStatus
+
+INSERT_CHUNK = 5000
+
+
+class SendRefused(Exception):
+    """The issue may not be sent as it is; the message says what to do first."""
+
+
+class CampaignNotFound(Exception):
+    def __init__(self, campaign_id: int):
+        super().__init__(f"no campaign {campaign_id}; `newsletter campaigns list` shows them")
+
+
+def _check_before_sending(issue: Issue, settings: Settings) -> None:
+    from newsletter.checks.runner import check_issue
+    from newsletter.theme import get_theme
+
+    if issue.status is not IssueStatus.APPROVED:
+        raise SendRefused(
+            f"issue {issue.slug!r} is {issue.status.value.replace('_', ' ')}; it must be approved before it is sent"
+        )
+    theme = get_theme()
+    doc = store.document(issue)
+    from newsletter.issues.service import rendered
+
+    report = check_issue(doc, rendered(issue, theme, settings), theme, readability_min=settings.readability_min_score)
+    if not report.ok:
+        raise SendRefused(
+            f"issue {issue.slug!r} has {len(report.errors)} accessibility error(s); "
+            f"run `newsletter check {issue.slug}` and fix them first"
+        )
+
+
+def create_campaign(
+    session: Session,
+    issue: Issue,
+    list_slugs: Iterable[str],
+    settings: Settings,
+    *,
+    send_at: datetime | None = None,
+    created_by: str = "",
+) -> Campaign:
+    """One campaign and one delivery row per reader (a reader on two lists gets one message)."""
+    _check_before_sending(issue, settings)
+    list_ids = audience.list_ids_for(session, list(list_slugs))
+    now = utcnow()
+    due = send_at is None or send_at <= now
+    campaign = Campaign(
+        issue_id=issue.id,
+        state=CampaignState.RUNNING if due else CampaignState.SCHEDULED,
+        send_at=send_at or now,
+        started_at=now if due else None,
+        created_by=created_by,
+    )
+    session.add(campaign)
+    session.flush()
+    session.execute(insert(campaign_lists), [{"campaign_id": campaign.id, "list_id": i} for i in list_ids])
+    chunk: list[dict[str, object]] = []
+    for subscriber_id in audience.sendable_subscriber_ids(session, list_ids):
+        chunk.append({"campaign_id": campaign.id, "subscriber_id": subscriber_id, "state": DeliveryState.QUEUED,
+                      "attempts": 0, "created_at": now, "updated_at": now, "last_reply": "", "reason": "",
+                      "message_id": ""})
+        if len(chunk) >= INSERT_CHUNK:
+            session.execute(insert(Delivery), chunk)
+            chunk = []
+    if chunk:
+        session.execute(insert(Delivery), chunk)
+    store.move(issue, IssueStatus.SENDING if due else IssueStatus.SCHEDULED)
+    return campaign
+
+
+def get_campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(campaign_id)
+    return campaign
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc())))
+
+
+def _set_state(session: Session, campaign_id: int, allowed: set[CampaignState], target: CampaignState) -> Campaign:
+    campaign = get_campaign(session, campaign_id)
+    if campaign.state not in allowed:
+        raise SendRefused(f"campaign {campaign_id} is {campaign.state.value}; it cannot be {target.value}")
+    campaign.state = target
+    return campaign
+
+
+def pause(session: Session, campaign_id: int) -> Campaign:
+    """Workers stop claiming within a flush (FLUSH_EVERY messages) and give unsent rows back."""
+    return _set_state(session, campaign_id, {CampaignState.RUNNING, CampaignState.SCHEDULED}, CampaignState.PAUSED)
+
+
+def resume(session: Session, campaign_id: int) -> Campaign:
+    """Continue exactly where it stopped: only rows still queued are claimed."""
+    campaign = _set_state(session, campaign_id, {CampaignState.PAUSED}, CampaignState.RUNNING)
+    campaign.started_at = campaign.started_at or utcnow()
+    if campaign.issue.status is IssueStatus.SCHEDULED:
+        store.move(campaign.issue, IssueStatus.SENDING)
+    return campaign
+
+
+def cancel(session: Session, campaign_id: int) -> Campaign:
+    """Nothing more is sent; rows already sent stay as they are, the rest become skipped."""
+    campaign = _set_state(
+        session, campaign_id, {CampaignState.RUNNING, CampaignState.PAUSED, CampaignState.SCHEDULED},
+        CampaignState.CANCELLED,
+    )
+    session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_([DeliveryState.QUEUED.value]))
+        .values(state=DeliveryState.SKIPPED, reason="campaign cancelled", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    campaign.finished_at = utcnow()
+    if campaign.issue.status in (IssueStatus.SENDING, IssueStatus.SCHEDULED):
+        store.move(campaign.issue, IssueStatus.CANCELLED)
+    return campaign
+
+
+def retry_failed(session: Session, campaign_id: int) -> int:
+    """Queue the failed rows again (only those); the campaign runs again until they are final."""
+    campaign = get_campaign(session, campaign_id)
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.state == DeliveryState.FAILED)
+        .values(state=DeliveryState.QUEUED, attempts=0, next_attempt_at=None, reason="retry requested",
+                updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount and campaign.state is CampaignState.FINISHED:
+        campaign.state = CampaignState.RUNNING
+        campaign.finished_at = None
+    return int(result.rowcount or 0)
+
+
+def start_due(session: Session) -> list[int]:
+    """Flip scheduled campaigns whose time has come to running (idempotent; safe from many ticks)."""
+    now = utcnow()
+    due = list(
+        session.scalars(select(Campaign).where(Campaign.state == CampaignState.SCHEDULED, Campaign.send_at <= now))
+    )
+    started = []
+    for campaign in due:
+        result = session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign.id, Campaign.state == CampaignState.SCHEDULED)
+            .values(state=CampaignState.RUNNING, started_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:
+            session.refresh(campaign)
+            if campaign.issue.status is IssueStatus.SCHEDULED:
+                store.move(campaign.issue, IssueStatus.SENDING)
+            started.append(campaign.id)
+    return started
+
+
+def running(session: Session) -> list[int]:
+    return list(session.scalars(select(Campaign.id).where(Campaign.state == CampaignState.RUNNING)))
+
+
+def on_finished(session: Session, campaign_id: int) -> None:
+    """The issue is sent when its campaign has finished (and is then on the public archive)."""
+    campaign = get_campaign(session, campaign_id)
+    if campaign.issue.status is IssueStatus.SENDING:
+        store.move(campaign.issue, IssueStatus.SENT)
+
+
+def progress(session: Session, campaign_id: int) -> ledger.Progress:
+    return ledger.progress(session, get_campaign(session, campaign_id))
+
+
+def list_names_by_issue(session: Session, issue_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The lists each issue was (or will be) sent to, for the team's issues list."""
+    from subscribers.models import MailingList
+
+    ids = list(issue_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Campaign.issue_id, MailingList.name)
+        .join(campaign_lists, campaign_lists.c.campaign_id == Campaign.id)
+        .join(MailingList, MailingList.id == campaign_lists.c.list_id)
+        .where(Campaign.issue_id.in_(ids), Campaign.state != CampaignState.CANCELLED)
+        .distinct()
+        .order_by(MailingList.name)
+    )
+    found: dict[int, list[str]] = {}
+    for issue_id, name in rows:
+        found.setdefault(issue_id, []).append(name)
+    return found

@@ -1,0 +1,35 @@
+"""The Celery application, configured from settings (`worker.py` exposes it to `celery -A worker`).
+
+Redis is only the broker: the delivery rows are the record of who got mail, so a lost Redis
+message costs time, never a recipient. Hence acks_late with reject-on-worker-lost (a killed
+worker's message goes back to the queue), and no ETAs longer than a few seconds.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from newsletter.config import get_settings
+
+def make_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("newsletter", include=["newsletter.delivery.tasks"])
+    app.conf.update(
+        # With no Redis the embedded runner sends in-process; Celery then never gets a message.
+        broker_url=settings.redis_url or "memory://",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": 3600},
+        broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        worker_hijack_root_logger=False,
+        beat_schedule={"tick": {"task": "newsletter.tick", "schedule": settings.tick_seconds}},
+    )
+    return app
+
+
+app = make_celery()

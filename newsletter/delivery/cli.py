@@ -1,0 +1,220 @@
+"""`newsletter send`, `newsletter campaigns ...`, `newsletter bounces process` and test sends."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from newsletter.config import get_settings
+
+
+def _parse_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use an ISO date and time such as 2026-12-01T09:00 (UTC unless a zone is given)")
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _show(progress) -> str:  # type: ignore[no-untyped-def]
+    from newsletter.delivery.models import DeliveryState
+
+    counts = progress.counts
+    parts = [f"{state.value} {counts.get(state, 0)}" for state in DeliveryState]
+    eta = "-" if progress.seconds_left is None else f"{progress.seconds_left:.0f}s"
+    return (f"campaign {progress.campaign_id}: {progress.state.value}; " + ", ".join(parts)
+            + f"; {progress.rate_per_second:.1f}/s; time left {eta}")
+
+
+def _wait(campaign_id: int) -> None:
+    """Follow a campaign to the end with a progress bar (sending in this process on the embedded default)."""
+    from newsletter.db import session_scope
+    from newsletter.delivery import campaigns
+    from newsletter.delivery.models import CampaignState
+
+    settings = get_settings()
+    final = {CampaignState.FINISHED, CampaignState.CANCELLED, CampaignState.PAUSED}
+
+    def snapshot():  # type: ignore[no-untyped-def]
+        with session_scope() as session:
+            return campaigns.progress(session, campaign_id)
+
+    first = snapshot()
+    with click.progressbar(length=max(1, first.total), label=f"Sending campaign {campaign_id}",
+                           show_pos=True, file=sys.stderr) as bar:
+        shown = 0
+
+        def update() -> None:
+            nonlocal shown
+            now = snapshot()
+            bar.update(now.done - shown)
+            shown = now.done
+
+        def done() -> bool:
+            return snapshot().state in final
+
+        if settings.redis_url is None:
+            from newsletter.delivery.embedded import EmbeddedRunner
+
+            runner = EmbeddedRunner(settings)
+            try:
+                runner.run_until(done, on_step=update)
+            finally:
+                runner.close()
+        else:
+            while not done():
+                update()
+                time.sleep(0.5)
+        update()
+    click.echo(_show(snapshot()))
+
+
+def register(main: click.Group) -> None:
+    from newsletter.cli import _friendly
+
+    @main.command()
+    @click.argument("slug")
+    @click.option("--list", "lists", multiple=True, required=True, help="A list to send to (repeat for more).")
+    @click.option("--at", "at", help="Send at this time (ISO 8601); in the past or omitted: now.")
+    @click.option("--wait", is_flag=True, help="Follow the send to the end with a progress bar.")
+    @_friendly
+    def send(slug: str, lists: tuple[str, ...], at: str | None, wait: bool) -> None:
+        """Send an approved issue to one or more lists, now or at a set time."""
+        from newsletter.db import session_scope
+        from newsletter.delivery import campaigns
+        from newsletter.delivery.audience import UnknownList
+        from newsletter.delivery.models import CampaignState
+        from newsletter.issues import store
+
+        settings = get_settings()
+        try:
+            with session_scope() as session:
+                campaign = campaigns.create_campaign(
+                    session, store.get_issue(session, slug), lists, settings, send_at=_parse_at(at), created_by="cli"
+                )
+                campaign_id, state = campaign.id, campaign.state
+                total = campaigns.progress(session, campaign_id).total
+        except (campaigns.SendRefused, UnknownList) as error:
+            _fail(str(error))
+            return
+        when = "now" if state is CampaignState.RUNNING else f"at {_parse_at(at):%Y-%m-%d %H:%M} UTC"
+        click.echo(f"Campaign {campaign_id}: {slug!r} to {total} recipients on {', '.join(lists)}, {when}.")
+        if settings.redis_url is not None and state is CampaignState.RUNNING:
+            from newsletter.delivery import tasks
+
+            tasks.start(campaign_id)
+        if wait:
+            _wait(campaign_id)
+
+    @main.command("send-test")
+    @click.argument("slug")
+    @click.option("--to", "to", multiple=True, required=True, help="An address to send the test to (repeat).")
+    @_friendly
+    def send_test(slug: str, to: tuple[str, ...]) -> None:
+        """Send a test copy of an issue (any status) to one or more addresses."""
+        from newsletter.db import session_scope
+        from newsletter.delivery.testsend import send_test_copies
+
+        with session_scope() as session:
+            for line in send_test_copies(session, slug, list(to), get_settings()):
+                click.echo(line)
+
+    @main.group("campaigns")
+    def campaigns_group() -> None:
+        """Follow and steer campaigns: progress, pause, resume, cancel, retry failed."""
+
+    @campaigns_group.command("list")
+    @_friendly
+    def campaigns_list() -> None:
+        """Every campaign with its issue, state and progress."""
+        from newsletter.db import session_scope
+        from newsletter.delivery import campaigns
+
+        with session_scope() as session:
+            rows = campaigns.list_campaigns(session)
+            if not rows:
+                click.echo("No campaigns yet. Start one with `newsletter send SLUG --list LIST`.")
+            for campaign in rows:
+                progress = campaigns.progress(session, campaign.id)
+                click.echo(f"{campaign.id:5}  {campaign.state.value:10}  {progress.done}/{progress.total}  "
+                           f"{campaign.issue.slug}")
+
+    def _steer(verb: str):  # type: ignore[no-untyped-def]
+        @campaigns_group.command(verb)
+        @click.argument("campaign_id", type=int)
+        @_friendly
+        def command(campaign_id: int) -> None:
+            from newsletter.db import session_scope
+            from newsletter.delivery import campaigns
+
+            settings = get_settings()
+            try:
+                with session_scope() as session:
+                    if verb == "retry-failed":
+                        count = campaigns.retry_failed(session, campaign_id)
+                        click.echo(f"Queued {count} failed deliveries again.")
+                    else:
+                        getattr(campaigns, verb)(session, campaign_id)
+                    state = campaigns.get_campaign(session, campaign_id).state.value
+            except (campaigns.SendRefused, campaigns.CampaignNotFound) as error:
+                _fail(str(error))
+                return
+            click.echo(f"Campaign {campaign_id} is {state}.")
+            if verb in ("resume", "retry-failed") and settings.redis_url is not None:
+                from newsletter.delivery import tasks
+
+                tasks.start(campaign_id)
+
+        command.__doc__ = {
+            "pause": "Stop sending within seconds; resume continues where it stopped.",
+            "resume": "Continue a paused campaign.",
+            "cancel": "Stop for good; what was sent stays sent.",
+            "retry-failed": "Queue only the failed deliveries again.",
+        }[verb]
+
+    for verb in ("pause", "resume", "cancel", "retry-failed"):
+        _steer(verb)
+
+    @campaigns_group.command("show")
+    @click.argument("campaign_id", type=int)
+    @click.option("--wait", is_flag=True, help="Follow it to the end with a progress bar.")
+    @_friendly
+    def campaigns_show(campaign_id: int, wait: bool) -> None:
+        """Counts per state, rate and estimated time left."""
+        from newsletter.db import session_scope
+        from newsletter.delivery import campaigns
+
+        try:
+            with session_scope() as session:
+                click.echo(_show(campaigns.progress(session, campaign_id)))
+        except campaigns.CampaignNotFound as error:
+            _fail(str(error))
+        if wait:
+            _wait(campaign_id)
+
+    @main.group("bounces")
+    def bounces_group() -> None:
+        """Process bounce and complaint reports that arrive after sending."""
+
+    @bounces_group.command("process")
+    @click.argument("path", type=click.Path(exists=True, path_type=Path))
+    @_friendly
+    def bounces_process(path: Path) -> None:
+        """Read DSNs and complaint reports from a maildir folder or an mbox file."""
+        from newsletter.delivery.bounces import process_mailbox
+
+        report = process_mailbox(path, get_settings())
+        click.echo(report.summary())
+        for problem in report.problems:
+            click.echo(f"  could not read {problem}", err=True)

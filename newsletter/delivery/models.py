@@ -1,0 +1,103 @@
+"""Campaigns and their delivery rows: the record of who was sent what.
+
+The delivery rows, not the task queue, are the truth. A Celery message only says "work on campaign
+C"; whoever works claims rows here, so a lost message or a killed worker costs time, never a
+recipient. The unique key on (campaign, subscriber) makes a second row for the same reader impossible.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from newsletter.db import Base, UTCDateTime, utcnow
+from newsletter.issues.models import Issue
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Plain strings in the database, so adding a state is a one-line migration on both backends.
+    return Enum(kind, name=name, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class CampaignState(str, enum.Enum):
+    SCHEDULED = "scheduled"  # waiting for send_at
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # every delivery row is in a final state
+    CANCELLED = "cancelled"
+
+
+class DeliveryState(str, enum.Enum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker; its lease says until when
+    SENT = "sent"
+    FAILED = "failed"  # gave up after retries; last_reply says why
+    BOUNCED = "bounced"  # refused permanently (5xx or a hard-bounce report)
+    SKIPPED = "skipped"  # not sendable at the moment of sending (unsubscribed, suppressed, ...)
+
+
+FINAL_STATES = frozenset({DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.BOUNCED, DeliveryState.SKIPPED})
+
+campaign_lists = Table(
+    "campaign_lists",
+    Base.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("list_id", ForeignKey("lists.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="RESTRICT"), index=True)
+    state: Mapped[CampaignState] = mapped_column(_enum(CampaignState, "campaign_state"), index=True)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    # Which SMTP server (by name) paces this campaign's rate limit.
+    smtp_name: Mapped[str] = mapped_column(String(60), default="default")
+
+    issue: Mapped[Issue] = relationship(lazy="joined")
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "subscriber_id", name="uq_deliveries_campaign_subscriber"),
+        # The claim query: a campaign's rows in a state, oldest first.
+        Index("ix_deliveries_campaign_state", "campaign_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState, "delivery_state"), default=DeliveryState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Until when the worker that claimed the row owns it; after that another may take it back.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Which claim holds the row: a worker writes results and renews leases only for its own claim,
+    # so one that stalled past its lease cannot overwrite the row's new owner.
+    claim_token: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_reply: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(60), default="")
+    message_id: Mapped[str] = mapped_column(String(250), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

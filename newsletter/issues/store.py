@@ -1,0 +1,128 @@
+"""Data access for issues: the only place that builds queries on the issues table."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.db import utcnow
+from newsletter.issues.blocks import IssueDocument
+from newsletter.issues.models import TRANSITIONS, Issue, IssueStatus
+
+
+class IssueNotFound(Exception):
+    def __init__(self, slug: str):
+        super().__init__(f"no issue with the slug {slug!r}; `newsletter issues list` shows them")
+
+
+class InvalidTransition(Exception):
+    pass
+
+
+class SlugTaken(Exception):
+    pass
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].strip("-") or "issue"
+
+
+def _unique_slug(session: Session, wanted: str) -> str:
+    slug, n = wanted, 2
+    while session.scalar(select(Issue.id).where(Issue.slug == slug)) is not None:
+        slug, n = f"{wanted}-{n}", n + 1
+    return slug
+
+
+def document(issue: Issue) -> IssueDocument:
+    return IssueDocument.model_validate(
+        {
+            "title": issue.title,
+            "subject": issue.subject,
+            "preheader": issue.preheader,
+            "language": issue.language,
+            "date": issue.issue_date,
+            "slug": issue.slug,
+            "blocks": issue.blocks,
+        }
+    )
+
+
+def _apply(issue: Issue, doc: IssueDocument) -> None:
+    issue.title = doc.title
+    issue.subject = doc.subject
+    issue.preheader = doc.preheader
+    issue.language = doc.language
+    issue.issue_date = doc.date
+    old_blocks, old_keys = list(issue.blocks or []), list(issue.block_keys or [])
+    issue.blocks = [block.model_dump(mode="json", exclude_none=True) for block in doc.blocks]
+    # A replaced draft keeps a block's key (and so its review comments) while the block at that
+    # position is still of the same type; anything else is a new block.
+    issue.block_keys = [
+        old_keys[i] if i < len(old_keys) and i < len(old_blocks) and old_blocks[i].get("type") == block["type"]
+        else secrets.token_urlsafe(6)
+        for i, block in enumerate(issue.blocks)
+    ]
+
+
+def create_issue(session: Session, doc: IssueDocument) -> Issue:
+    if doc.slug and session.scalar(select(Issue.id).where(Issue.slug == doc.slug)) is not None:
+        raise SlugTaken(f"an issue with the slug {doc.slug!r} already exists")
+    base = doc.slug or slugify(f"{doc.title} {doc.date.isoformat() if doc.date else ''}")
+    issue = Issue(slug=doc.slug or _unique_slug(session, base), status=IssueStatus.DRAFT)
+    _apply(issue, doc)
+    session.add(issue)
+    session.flush()
+    return issue
+
+
+def update_issue(session: Session, issue: Issue, doc: IssueDocument) -> Issue:
+    """Change an issue's content; its slug stays, so addresses already sent keep working."""
+    if issue.status not in (IssueStatus.DRAFT, IssueStatus.IN_REVIEW):
+        raise InvalidTransition(
+            f"issue {issue.slug!r} is {issue.status.value}; only a draft or an issue in review can be edited"
+        )
+    _apply(issue, doc)
+    return issue
+
+
+def get_issue(session: Session, slug: str) -> Issue:
+    issue = session.scalar(select(Issue).where(Issue.slug == slug))
+    if issue is None:
+        raise IssueNotFound(slug)
+    return issue
+
+
+def find_issue(session: Session, slug: str) -> Issue | None:
+    return session.scalar(select(Issue).where(Issue.slug == slug))
+
+
+def list_issues(session: Session, status: IssueStatus | None = None) -> list[Issue]:
+    query = select(Issue).order_by(Issue.issue_date.desc().nulls_last(), Issue.id.desc())
+    if status is not None:
+        query = query.where(Issue.status == status)
+    return list(session.scalars(query))
+
+
+def sent_issues(session: Session) -> list[Issue]:
+    """The public archive: only issues that went out, newest first."""
+    query = (
+        select(Issue)
+        .where(Issue.status == IssueStatus.SENT)
+        .order_by(Issue.sent_at.desc().nulls_last(), Issue.id.desc())
+    )
+    return list(session.scalars(query))
+
+
+def move(issue: Issue, target: IssueStatus) -> None:
+    if target not in TRANSITIONS[issue.status]:
+        raise InvalidTransition(f"issue {issue.slug!r} cannot go from {issue.status.value} to {target.value}")
+    issue.status = target
+    if target is IssueStatus.SENT:
+        issue.sent_at = utcnow()

@@ -1,0 +1,50 @@
+"""Write every public web view, the archive and the feed as static files, for any static host.
+
+The layout mirrors the web app's addresses (`issues/<slug>/index.html`, `issues/feed.atom`,
+`static/`, `media/`), so `NEWSLETTER_BASE_URL` set to the host's address makes every link work.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from newsletter.config import Settings
+from newsletter.issues import service, store
+from newsletter.paths import templates_dir
+from newsletter.render.archive import entries, render_archive, render_feed
+from newsletter.theme import Theme
+
+
+def publish_site(session: Session, out: Path, theme: Theme, settings: Settings) -> list[Path]:
+    issues = store.sent_issues(session)
+    written: list[Path] = []
+
+    def write(relative: str, text: str) -> None:
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    for issue in issues:
+        write(f"issues/{issue.slug}/index.html", service.rendered(issue, theme, settings).web_html)
+    items = entries(issues, settings)
+    write("issues/index.html", render_archive(items, theme, settings))
+    write("issues/feed.atom", render_feed(items, theme, settings))
+    shutil.copytree(templates_dir() / "web" / "static", out / "static", dirs_exist_ok=True)
+    used = {
+        Path(src).name
+        for issue in issues
+        for block in issue.blocks
+        for src in (block.get("src"), block.get("image"))
+        if isinstance(src, str) and src.startswith("/media/")
+    }
+    for name in sorted(used):
+        source = settings.media_dir / name
+        if source.is_file():
+            (out / "media").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, out / "media" / name)
+            written.append(out / "media" / name)
+    return written

@@ -1,0 +1,33 @@
+"""The one Jinja2 environment every output is rendered with.
+
+Markup templates (MJML and HTML) autoescape; the text part does not, because it is not markup and
+an escaped `&amp;` would reach the reader as five characters.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from newsletter.paths import templates_dir
+from newsletter.render import markdown
+
+
+def _autoescape(name: str | None) -> bool:
+    return not (name or "").endswith(".txt.j2")
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir())),
+        autoescape=_autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["wrap"] = markdown.wrap
+    env.filters["md_text"] = markdown.to_text
+    return env

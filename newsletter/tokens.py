@@ -1,0 +1,33 @@
+"""Signed, expiring tokens for public links (previews, review links, preference centre).
+
+Each purpose has its own salt, so a token made for one purpose is refused by every other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from newsletter.config import get_settings
+
+
+class BadToken(Exception):
+    """The link is tampered with, made for something else, or too old; the message says which, for the page."""
+
+
+def _serializer(purpose: str, secret: str | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret or get_settings().secret_key, salt=f"newsletter.{purpose}")
+
+
+def sign(purpose: str, payload: Any, secret: str | None = None) -> str:
+    return _serializer(purpose, secret).dumps(payload)
+
+
+def unsign(purpose: str, token: str, max_age: int | None = None, secret: str | None = None) -> Any:
+    try:
+        return _serializer(purpose, secret).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise BadToken("This link has expired.") from None
+    except BadSignature:
+        raise BadToken("This link is not valid. It may have been copied incompletely.") from None

@@ -1,0 +1,66 @@
+"""The web app: `create_app()` registers the blueprints, security headers and error pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException
+
+from newsletter.config import Settings, get_settings
+from newsletter.paths import templates_dir
+from newsletter.render.pipeline import web_page_context
+from newsletter.render.templating import environment
+from newsletter.theme import get_theme
+
+# No inline script or style anywhere, so the policy can forbid both; images may come from any https host
+# because issues link images the team hosts elsewhere.
+CSP = (
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'"
+)
+
+
+def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    settings = settings or get_settings()
+    app = Flask(
+        __name__,
+        static_folder=str(templates_dir() / "web" / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(SECRET_KEY=settings.secret_key, NEWSLETTER_SETTINGS=settings)
+    if test_config:
+        app.config.update(test_config)
+
+    from newsletter.web.csrf import init_csrf
+    from newsletter.web.public import public
+    from subscribers.web import subscriptions
+
+    init_csrf(app)
+    app.register_blueprint(public)
+    from newsletter.web.bounces import bounces
+
+    app.register_blueprint(bounces)
+    app.register_blueprint(subscriptions)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if settings.web_noindex:
+            response.headers["X-Robots-Tag"] = "noindex"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _error_page(error: HTTPException) -> tuple[str, int]:
+        context = web_page_context(get_theme(), settings)
+        context.update(code=error.code, name=error.name, description=error.description)
+        page = environment().get_template("web/error.html.j2").render(context)
+        return page, error.code or 500
+
+    return app
+
+
+__all__ = ["create_app"]

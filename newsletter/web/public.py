@@ -1,0 +1,90 @@
+"""Public pages: web views of sent issues, the archive, the feed, media, and signed draft previews.
+
+Nothing here knows who is reading: no cookies, no personal data, no tracking.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
+
+from newsletter.db import session_scope
+from newsletter.issues import service, store
+from newsletter.issues.media import resolve_media_path
+from newsletter.render.archive import entries, render_archive, render_feed
+from newsletter.theme import get_theme
+from newsletter.tokens import BadToken, unsign
+
+public = Blueprint("public", __name__)
+
+PREVIEW_PURPOSE = "issue-preview"
+PREVIEW_MAX_AGE = 14 * 24 * 3600
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.config["NEWSLETTER_SETTINGS"]
+
+
+@public.get("/")
+def home() -> Response:
+    return redirect("/issues/")  # type: ignore[return-value]
+
+
+@public.get("/issues/")
+def archive() -> str:
+    query = request.args.get("q", "").strip()
+    with session_scope() as session:
+        issues = store.sent_issues(session)
+        if query:
+            needle = query.casefold()
+            issues = [i for i in issues if needle in f"{i.title} {i.preheader}".casefold()]
+        items = entries(issues, _settings())
+    return render_archive(items, get_theme(), _settings(), query=query)
+
+
+@public.get("/issues/feed.atom")
+def feed() -> Response:
+    with session_scope() as session:
+        items = entries(store.sent_issues(session), _settings())
+    body = render_feed(items, get_theme(), _settings())
+    return Response(body, mimetype="application/atom+xml")
+
+
+@public.get("/issues/<slug>")
+@public.get("/issues/<slug>/")
+def web_view(slug: str) -> Response:
+    with session_scope() as session:
+        issue = store.find_issue(session, slug)
+        if issue is None or not service.is_public(issue):
+            abort(404)
+        html = service.rendered(issue, get_theme(), _settings()).web_html
+    response = Response(html, mimetype="text/html")
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@public.get("/preview/<token>")
+def preview(token: str) -> Response:
+    """A draft's web view for whoever holds a signed link (the team, reviewers); never indexed."""
+    try:
+        slug = unsign(PREVIEW_PURPOSE, token, max_age=PREVIEW_MAX_AGE)
+    except BadToken as error:
+        abort(400, description=str(error))
+    with session_scope() as session:
+        issue = store.find_issue(session, slug)
+        if issue is None:
+            abort(404)
+        html = service.rendered(issue, get_theme(), _settings()).web_html
+    response = Response(html, mimetype="text/html")
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.cache_control.no_store = True
+    return response
+
+
+@public.get("/media/<name>")
+def media(name: str) -> Response:
+    path = resolve_media_path(name, _settings().media_dir)
+    if path is None:
+        abort(404)
+    response = send_file(path, max_age=365 * 24 * 3600)
+    return response

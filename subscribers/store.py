@@ -1,0 +1,284 @@
+"""Data access for lists, subscribers, subscriptions, the consent log and suppressions.
+
+The only module (with the bulk paths in csv_import.py, csv_export.py and api.py) that builds
+queries: views, the CLI and the delivery engine call these functions, so every query on these
+tables can be found and reviewed here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from subscribers.emails import email_hash, normalise_email
+from subscribers.errors import InvalidList, ListNotFound, ListSlugTaken, SubscriberNotFound
+from subscribers.links import new_token_key
+from subscribers.models import (
+    ConsentAction,
+    ConsentEntry,
+    ConsentSource,
+    MailingList,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+    SuppressionReason,
+)
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+NAME_MAX = 200
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def create_list(
+    session: Session,
+    slug: str,
+    name: str,
+    *,
+    description: str = "",
+    public: bool = True,
+    double_opt_in: bool = True,
+) -> MailingList:
+    if not _SLUG.match(slug):
+        raise InvalidList(
+            f"the slug {slug!r} cannot be used: use lower-case letters, digits and hyphens, such as short-breaks"
+        )
+    if not name.strip():
+        raise InvalidList("a list needs a name people will recognise, such as \"Short breaks and activities\"")
+    if session.scalar(select(MailingList.id).where(MailingList.slug == slug)) is not None:
+        raise ListSlugTaken(slug)
+    mailing_list = MailingList(
+        slug=slug, name=name.strip(), description=description.strip(), public=public, double_opt_in=double_opt_in
+    )
+    session.add(mailing_list)
+    session.flush()
+    return mailing_list
+
+
+def get_list(session: Session, slug: str) -> MailingList:
+    mailing_list = session.scalar(select(MailingList).where(MailingList.slug == slug))
+    if mailing_list is None:
+        raise ListNotFound(slug)
+    return mailing_list
+
+
+def get_lists(session: Session, slugs: Iterable[str]) -> list[MailingList]:
+    return [get_list(session, slug) for slug in dict.fromkeys(slugs)]
+
+
+def lists_by_id(session: Session, ids: Iterable[int]) -> list[MailingList]:
+    wanted = set(ids)
+    if not wanted:
+        return []
+    return list(session.scalars(select(MailingList).where(MailingList.id.in_(wanted)).order_by(MailingList.name)))
+
+
+def all_lists(session: Session) -> list[MailingList]:
+    return list(session.scalars(select(MailingList).order_by(MailingList.name)))
+
+
+def public_lists(session: Session) -> list[MailingList]:
+    return list(session.scalars(select(MailingList).where(MailingList.public.is_(True)).order_by(MailingList.name)))
+
+
+def subscription_counts(session: Session) -> dict[int, dict[SubscriptionStatus, int]]:
+    """{list id: {status: count}} for every list, zeros included."""
+    counts: dict[int, dict[SubscriptionStatus, int]] = {
+        list_id: {status: 0 for status in SubscriptionStatus} for list_id in session.scalars(select(MailingList.id))
+    }
+    query = select(Subscription.list_id, Subscription.status, func.count()).group_by(
+        Subscription.list_id, Subscription.status
+    )
+    for list_id, status, count in session.execute(query):
+        counts[list_id][status] = count
+    return counts
+
+
+def subscriber_status_counts(session: Session, list_id: int) -> dict[SubscriberStatus, int]:
+    """Among the list's confirmed subscriptions, how many subscribers are active, bounced, complained..."""
+    counts = {status: 0 for status in SubscriberStatus}
+    query = (
+        select(Subscriber.status, func.count())
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id == list_id, Subscription.status == SubscriptionStatus.CONFIRMED)
+        .group_by(Subscriber.status)
+    )
+    for status, count in session.execute(query):
+        counts[status] = count
+    return counts
+
+
+# --- subscribers ------------------------------------------------------------------------------
+
+
+def find_subscriber(session: Session, email: str) -> Subscriber | None:
+    """By address, in any case and spacing; None if it is not stored (or is not a valid address)."""
+    from subscribers.errors import InvalidEmail
+
+    try:
+        normalised = normalise_email(email)
+    except InvalidEmail:
+        return None
+    return session.scalar(select(Subscriber).where(Subscriber.email == normalised))
+
+
+def get_subscriber(session: Session, email: str) -> Subscriber:
+    subscriber = find_subscriber(session, email)
+    if subscriber is None:
+        raise SubscriberNotFound(email.strip())
+    return subscriber
+
+
+def subscriber_by_token_key(session: Session, token_key: str) -> Subscriber | None:
+    return session.scalar(select(Subscriber).where(Subscriber.token_key == token_key))
+
+
+def subscriber_by_hash(session: Session, hashed: str) -> Subscriber | None:
+    return session.scalar(select(Subscriber).where(Subscriber.email_hash == hashed))
+
+
+def get_or_create_subscriber(session: Session, normalised: str, name: str | None = None) -> tuple[Subscriber, bool]:
+    """The subscriber for an already-normalised address, created if new. Safe against a concurrent insert."""
+    existing = session.scalar(select(Subscriber).where(Subscriber.email == normalised))
+    if existing is not None:
+        return existing, False
+    subscriber = Subscriber(
+        email=normalised,
+        email_hash=email_hash(normalised),
+        name=clean_name(name),
+        status=SubscriberStatus.ACTIVE,
+        attributes={},
+        token_key=new_token_key(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(subscriber)
+            session.flush()
+    except IntegrityError:
+        # Two requests for the same new address at once (a double-click on the form): the other won.
+        found = session.scalar(select(Subscriber).where(Subscriber.email == normalised))
+        if found is None:
+            raise
+        return found, False
+    return subscriber, True
+
+
+def clean_name(name: str | None) -> str | None:
+    """A name as people type it: spaces tidied, control characters removed, None when empty."""
+    if name is None:
+        return None
+    if not name.isprintable():
+        name = "".join(ch if ch.isprintable() else " " for ch in name)
+    cleaned = " ".join(name.split())
+    return cleaned[:NAME_MAX] or None
+
+
+def subscription(session: Session, subscriber_id: int, list_id: int) -> Subscription | None:
+    return session.get(Subscription, (subscriber_id, list_id))
+
+
+def subscriptions_of(session: Session, subscriber_id: int) -> list[tuple[Subscription, MailingList]]:
+    query = (
+        select(Subscription, MailingList)
+        .join(MailingList, MailingList.id == Subscription.list_id)
+        .where(Subscription.subscriber_id == subscriber_id)
+        .order_by(MailingList.name)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+# --- consent log ------------------------------------------------------------------------------
+
+
+def log_consent(
+    session: Session,
+    action: ConsentAction,
+    source: ConsentSource,
+    *,
+    subscriber_id: int | None = None,
+    list_id: int | None = None,
+    wording: str = "",
+    detail: dict[str, Any] | None = None,
+    email_hash: str | None = None,
+) -> ConsentEntry:
+    """Append one line. Callers must never put the address or name in `detail`: erasure relies on that."""
+    entry = ConsentEntry(
+        action=action,
+        source=source,
+        subscriber_id=subscriber_id,
+        list_id=list_id,
+        wording=wording,
+        detail=detail or {},
+        email_hash=email_hash,
+    )
+    session.add(entry)
+    return entry
+
+
+def consent_history(session: Session, subscriber_id: int) -> list[tuple[ConsentEntry, MailingList | None]]:
+    query = (
+        select(ConsentEntry, MailingList)
+        .outerjoin(MailingList, MailingList.id == ConsentEntry.list_id)
+        .where(ConsentEntry.subscriber_id == subscriber_id)
+        .order_by(ConsentEntry.at, ConsentEntry.id)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def consent_lines_for_hash(session: Session, hashed: str) -> list[ConsentEntry]:
+    return list(session.scalars(select(ConsentEntry).where(ConsentEntry.email_hash == hashed)))
+
+
+# --- suppressions -----------------------------------------------------------------------------
+
+
+def find_suppression(session: Session, hashed: str) -> Suppression | None:
+    return session.scalar(select(Suppression).where(Suppression.email_hash == hashed))
+
+
+def suppressed_hashes(session: Session, hashes: Sequence[str]) -> dict[str, SuppressionReason]:
+    if not hashes:
+        return {}
+    query = select(Suppression.email_hash, Suppression.reason).where(Suppression.email_hash.in_(set(hashes)))
+    return {hashed: reason for hashed, reason in session.execute(query)}
+
+
+def add_suppression(
+    session: Session, hashed: str, reason: SuppressionReason, source: str, email: str | None
+) -> Suppression:
+    """Idempotent. An erasure overrides an earlier reason and forgets the address; nothing overrides an erasure."""
+    existing = find_suppression(session, hashed)
+    if existing is None:
+        existing = Suppression(email_hash=hashed, reason=reason, source=source, email=email)
+        try:
+            with session.begin_nested():
+                session.add(existing)
+                session.flush()
+        except IntegrityError:
+            existing = find_suppression(session, hashed)
+            if existing is None:
+                raise
+    if reason is SuppressionReason.ERASED and existing.reason is not SuppressionReason.ERASED:
+        existing.reason, existing.source = reason, source
+    if existing.reason is SuppressionReason.ERASED:
+        existing.email = None
+    return existing
+
+
+def remove_suppression(session: Session, hashed: str) -> Suppression | None:
+    existing = find_suppression(session, hashed)
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    return existing
+
+
+def all_suppressions(session: Session) -> list[Suppression]:
+    return list(session.scalars(select(Suppression).order_by(Suppression.created_at)))

@@ -1,0 +1,431 @@
+"""Public pages for subscribers: sign up, confirm, one-click unsubscribe, the preference centre.
+
+Thin views: they read the form, call subscribers/ (signup, preferences, unsubscribe, erasure) and
+render a page. Pages that a personal link opens are never cached or indexed. Every form carries the
+app-wide CSRF token (newsletter/web/csrf.py) except the RFC 8058 one-click POST, which mail
+providers send with no cookies; the signed token in its address is its protection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, request
+from werkzeug.exceptions import NotFound
+
+from newsletter.config import Settings
+from newsletter.db import session_scope
+from newsletter.delivery.transport import DeliveryError
+from newsletter.render.pipeline import web_page_context
+from newsletter.render.templating import environment
+from newsletter.theme import get_theme
+from newsletter.tokens import BadToken
+from newsletter.web.csrf import csrf_exempt, csrf_field
+from subscribers import erasure, links, preferences, signup, store
+from subscribers.emails import normalise_email
+from subscribers.errors import InvalidEmail
+from subscribers.models import ConsentSource, MailingList, Subscriber
+from subscribers.notify import Notice, send_notice
+from subscribers.ratelimit import RateLimiter
+from subscribers.unsubscribe import target_of, unsubscribe_by_token
+
+log = logging.getLogger(__name__)
+
+subscriptions = Blueprint("subscriptions", __name__)
+
+HONEYPOT = "website"
+RATE_LIMIT = 5
+RATE_WINDOW_SECONDS = 600
+
+
+@subscriptions.record_once
+def _setup(state: Any) -> None:
+    config = state.app.config
+    state.app.extensions["subscribers.form_limiter"] = RateLimiter(
+        config.get("SUBSCRIBE_RATE_LIMIT", RATE_LIMIT),
+        config.get("SUBSCRIBE_RATE_WINDOW", RATE_WINDOW_SECONDS),
+        **({"clock": config["SUBSCRIBE_RATE_CLOCK"]} if "SUBSCRIBE_RATE_CLOCK" in config else {}),
+    )
+
+
+def _settings() -> Settings:
+    return current_app.config["NEWSLETTER_SETTINGS"]
+
+
+def _page(template: str, status: int = 200, *, personal: bool = False, **context: Any) -> Response:
+    settings = _settings()
+    full = web_page_context(get_theme(), settings)
+    full.update(csrf_field=csrf_field, base_url=settings.base_url, noindex=True if personal else full["noindex"])
+    full.update(context)
+    body = environment().get_template(f"web/subscribers/{template}").render(full)
+    response = Response(body, status=status, mimetype="text/html")
+    if personal:
+        response.headers["X-Robots-Tag"] = "noindex"
+        response.cache_control.no_store = True
+        response.cache_control.private = True
+    return response
+
+
+def _message(title: str, paragraphs: Sequence[str], status: int = 200, *, personal: bool = True,
+             links_: Sequence[tuple[str, str]] = (), role: str | None = None) -> Response:
+    return _page("message.html.j2", status, personal=personal, title=title, paragraphs=paragraphs,
+                 links=links_, role=role)
+
+
+def _send_after_commit(notice: Notice | None) -> Response | None:
+    """Send the email once the decision is committed; a page if the mail server refused."""
+    if notice is None:
+        return None
+    try:
+        send_notice(_settings(), notice)
+    except (DeliveryError, OSError) as error:
+        log.error("could not send %s email: %s", notice.kind.value, error)
+        return _message(
+            "Sorry, we could not send the email",
+            ["Our email service did not answer. Please try again in a few minutes.",
+             "If it keeps happening, contact us using the details at the bottom of this page."],
+            503, personal=False,
+        )
+    return None
+
+
+def _limited() -> Response | None:
+    limiter: RateLimiter = current_app.extensions["subscribers.form_limiter"]
+    if limiter.allow(request.remote_addr or "unknown"):
+        return None
+    response = _message(
+        "Too many attempts",
+        ["There have been too many attempts from your connection in the last few minutes.",
+         "Please wait 10 minutes and try again."],
+        429, personal=False,
+    )
+    response.headers["Retry-After"] = str(RATE_WINDOW_SECONDS)
+    return response
+
+
+def _bad_link(error: BadToken, *, kind: str) -> Response:
+    paragraphs = [str(error)]
+    if kind == "unsubscribe":
+        paragraphs.append("You can still stop our emails: ask for a new link to your email choices below, "
+                          "or reply to any of our emails and ask us to remove you.")
+    else:
+        paragraphs.append("You can ask for a new link and we will email it to you.")
+    return _message("This link does not work", paragraphs, 400,
+                    links_=[("/preferences", "Get a new link to your email choices")])
+
+
+# --- subscribe ----------------------------------------------------------------------------------
+
+
+def _form(lists: Sequence[MailingList], single: MailingList | None, *, values: dict[str, Any] | None = None,
+          errors: list[tuple[str, str]] | None = None, status: int = 200) -> Response:
+    return _page("subscribe.html.j2", status, lists=lists, single=single, values=values or {"lists": []},
+                 errors=errors or [], statement=signup.FORM_STATEMENT, honeypot=HONEYPOT)
+
+
+def _public_list(slug: str) -> MailingList:
+    with session_scope() as session:
+        offered = store.public_lists(session)
+    found = next((lst for lst in offered if lst.slug == slug), None)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@subscriptions.get("/subscribe")
+def subscribe_form() -> Response:
+    with session_scope() as session:
+        lists = store.public_lists(session)
+    return _form(lists, None)
+
+
+@subscriptions.get("/subscribe/<slug>")
+def subscribe_list_form(slug: str) -> Response:
+    single = _public_list(slug)
+    return _form([single], single)
+
+
+@subscriptions.post("/subscribe")
+@subscriptions.post("/subscribe/<slug>")
+def subscribe(slug: str | None = None) -> Response:
+    single = _public_list(slug) if slug else None
+    with session_scope() as session:
+        offered = [single] if single else store.public_lists(session)
+    limited = _limited()
+    if limited is not None:
+        return limited
+    email = request.form.get("email", "").strip()
+    name = request.form.get("name", "").strip()
+    chosen_ids = {value for value in request.form.getlist("lists") if value.isdigit()}
+    chosen = [lst for lst in offered if str(lst.id) in chosen_ids] if not single else [single]
+    values = {"email": email, "name": name, "lists": [lst.id for lst in chosen]}
+    if request.form.get(HONEYPOT):
+        # A person cannot see this field; a bot that fills every box gets the usual answer and nothing happens.
+        return _check_email(email)
+    errors: list[tuple[str, str]] = []
+    if not email:
+        errors.append(("email", "Enter your email address"))
+    else:
+        try:
+            normalise_email(email)
+        except InvalidEmail:
+            errors.append(("email", "Enter an email address in the correct format, like name@example.com"))
+    if len(name) > store.NAME_MAX:
+        errors.append(("name", f"Your name must be {store.NAME_MAX} characters or fewer"))
+    if not chosen:
+        first = offered[0].id if offered else 0
+        errors.append((f"list-{first}", "Choose at least one type of email"))
+    if errors:
+        return _form(offered, single, values=values, errors=errors, status=400)
+    with session_scope() as session:
+        lists = store.lists_by_id(session, [lst.id for lst in chosen])
+        notice = signup.request_subscription(session, _settings(), email, name or None, lists)
+    return _send_after_commit(notice) or _check_email(email)
+
+
+def _check_email(email: str) -> Response:
+    # The same page whatever we did: it must not tell a stranger whether this address was already here.
+    return _page("check_email.html.j2", email=email)
+
+
+@subscriptions.get("/subscribe/confirm/<token>")
+def confirm_page(token: str) -> Response:
+    try:
+        links.read_token(_settings(), links.CONFIRM, token, max_age=links.CONFIRM_MAX_AGE)
+    except BadToken as error:
+        return _bad_confirm(error)
+    # Mail scanners open links: a GET only shows the button, so consent is a person's own click.
+    return _page("confirm.html.j2", personal=True, action=f"/subscribe/confirm/{token}")
+
+
+def _bad_confirm(error: BadToken) -> Response:
+    return _message("This link does not work",
+                    [str(error), ("Confirmation links work for 7 days. You can sign up again and we will send a "
+                                 "new one.")], 400, links_=[("/subscribe", "Sign up again")])
+
+
+@subscriptions.post("/subscribe/confirm/<token>")
+def confirm(token: str) -> Response:
+    try:
+        with session_scope() as session:
+            result = signup.confirm_subscription(session, _settings(), token)
+            names = [lst.name for lst in result.lists]
+            prefs = links.preferences_url(_settings(), result.subscriber)
+    except BadToken as error:
+        return _bad_confirm(error)
+    return _message(
+        "You are subscribed",
+        ["Thank you. You will get these emails:", *[f"• {name}" for name in names],
+         "Every email has a link to change your choices or stop the emails."],
+        links_=[(prefs, "Change your email choices")], role="status",
+    )
+
+
+# --- one-click unsubscribe -----------------------------------------------------------------------
+
+
+@subscriptions.get("/u/<token>")
+def unsubscribe_page(token: str) -> Response:
+    """Shows what will happen and one button. Never unsubscribes: link scanners fetch every URL."""
+    try:
+        with session_scope() as session:
+            target = target_of(session, _settings(), token)
+            names = [lst.name for lst in target.lists]
+            email = _masked(target.subscriber.email) if target.subscriber else None
+    except BadToken as error:
+        return _bad_link(error, kind="unsubscribe")
+    if email is None:
+        return _message("You are not on our lists", [("We no longer hold any details for this link, so we will "
+                                                     "not email you.")])
+    return _page("unsubscribe.html.j2", personal=True, action=f"/u/{token}", names=names, email=email)
+
+
+@subscriptions.post("/u/<token>")
+@csrf_exempt
+def unsubscribe(token: str) -> Response:
+    """RFC 8058: `List-Unsubscribe=One-Click` in the body (form-urlencoded or multipart) leaves at once."""
+    if request.form.get("List-Unsubscribe") != "One-Click":
+        return Response("The request must contain List-Unsubscribe=One-Click.\n", 400, mimetype="text/plain")
+    from_page = request.form.get("from") == "page"
+    source = ConsentSource.UNSUBSCRIBE_PAGE if from_page else ConsentSource.ONE_CLICK
+    try:
+        with session_scope() as session:
+            unsubscribe_by_token(session, _settings(), token, source)
+            target = target_of(session, _settings(), token)
+            prefs = links.preferences_url(_settings(), target.subscriber) if target.subscriber else None
+    except BadToken as error:
+        if from_page:
+            return _bad_link(error, kind="unsubscribe")
+        return Response(f"{error}\n", 400, mimetype="text/plain")
+    if not from_page:
+        # A mail provider, not a person: 200 and no page (RFC 8058 section 3.2).
+        return Response("", 200, mimetype="text/plain")
+    return _message(
+        "You have unsubscribed",
+        [("We will not send you those emails again. It can take a moment for any email already on its way to "
+         "arrive.")],
+        links_=[(prefs, "Changed your mind? Change your email choices")] if prefs else [], role="status",
+    )
+
+
+def _masked(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:2]}…@{domain}"
+
+
+# --- preference centre ---------------------------------------------------------------------------
+
+
+def _subscriber_for(session: Any, token: str) -> Subscriber | None:
+    target = links.read_token(_settings(), links.PREFERENCES, token, max_age=links.PREFERENCES_MAX_AGE)
+    return store.subscriber_by_token_key(session, target.token_key)
+
+
+def _gone() -> Response:
+    return _message("We have no details for this link",
+                    [("We no longer hold any details for this link. If you asked us to erase your details, "
+                     "this is because we did."), "You will not get any more emails from us."], 404,
+                    links_=[("/subscribe", "Sign up again")])
+
+
+def _preferences_page(session: Any, token: str, subscriber: Subscriber, *, saved: bool = False,
+                      name: str | None = None, errors: list[tuple[str, str]] | None = None,
+                      status: int = 200) -> Response:
+    return _page(
+        "preferences.html.j2", status, personal=True, token=token, choices=preferences.choices(session, subscriber),
+        name=subscriber.name or "" if name is None else name, email=subscriber.email, saved=saved,
+        status_value=subscriber.status.value, errors=errors or [],
+    )
+
+
+@subscriptions.get("/p/<token>")
+def preferences_page(token: str) -> Response:
+    try:
+        with session_scope() as session:
+            subscriber = _subscriber_for(session, token)
+            if subscriber is None:
+                return _gone()
+            return _preferences_page(session, token, subscriber, saved=request.args.get("saved") == "1")
+    except BadToken as error:
+        return _bad_link(error, kind="preferences")
+
+
+@subscriptions.post("/p/<token>")
+def save_preferences(token: str) -> Response:
+    chosen = [int(value) for value in request.form.getlist("lists") if value.isdigit()]
+    name = request.form.get("name", "")
+    try:
+        with session_scope() as session:
+            subscriber = _subscriber_for(session, token)
+            if subscriber is None:
+                return _gone()
+            if len(name.strip()) > store.NAME_MAX:
+                return _preferences_page(
+                    session, token, subscriber, name=name, status=400,
+                    errors=[("name", f"Your name must be {store.NAME_MAX} characters or fewer")],
+                )
+            preferences.save(session, subscriber, chosen, name)
+    except BadToken as error:
+        return _bad_link(error, kind="preferences")
+    return redirect(f"/p/{token}?saved=1", 303)  # type: ignore[return-value]
+
+
+@subscriptions.post("/p/<token>/leave")
+def leave_everything(token: str) -> Response:
+    try:
+        with session_scope() as session:
+            subscriber = _subscriber_for(session, token)
+            if subscriber is None:
+                return _gone()
+            preferences.leave_everything(session, subscriber)
+    except BadToken as error:
+        return _bad_link(error, kind="preferences")
+    return _message("You will not get any more emails",
+                    ["You have unsubscribed from all our emails.",
+                     "If you change your mind, you can choose emails again using the same link."],
+                    links_=[(f"/p/{token}", "Back to your email choices")], role="status")
+
+
+@subscriptions.get("/p/<token>/data.json")
+def download_data(token: str) -> Response:
+    try:
+        with session_scope() as session:
+            subscriber = _subscriber_for(session, token)
+            if subscriber is None:
+                return _gone()
+            data = preferences.my_data(session, subscriber)
+    except BadToken as error:
+        return _bad_link(error, kind="preferences")
+    response = Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-email-details.json"'
+    response.cache_control.no_store = True
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@subscriptions.get("/p/<token>/erase")
+def erase_page(token: str) -> Response:
+    try:
+        with session_scope() as session:
+            if _subscriber_for(session, token) is None:
+                return _gone()
+    except BadToken as error:
+        return _bad_link(error, kind="preferences")
+    return _page("erase.html.j2", personal=True, token=token)
+
+
+@subscriptions.post("/p/<token>/erase")
+def erase(token: str) -> Response:
+    try:
+        with session_scope() as session:
+            subscriber = _subscriber_for(session, token)
+            if subscriber is None:
+                return _gone()
+            erasure.erase(session, subscriber, ConsentSource.PREFERENCE_CENTRE)
+    except BadToken as error:
+        return _bad_link(error, kind="preferences")
+    return _message(
+        "Your details have been erased",
+        ["We have deleted your email address, your name and your choices. You will not get any more emails.",
+         ("We keep a coded record that cannot be turned back into your address, so that your address is not "
+         "added back by mistake. If you sign up again yourself, we will welcome you back.")],
+        links_=[("/subscribe", "Sign up again")], role="status",
+    )
+
+
+# --- a new link to the preference centre ---------------------------------------------------------
+
+
+@subscriptions.get("/preferences")
+def request_link_form() -> Response:
+    return _page("request_link.html.j2", errors=[], values={}, honeypot=HONEYPOT)
+
+
+@subscriptions.post("/preferences")
+def request_link() -> Response:
+    limited = _limited()
+    if limited is not None:
+        return limited
+    email = request.form.get("email", "").strip()
+    if request.form.get(HONEYPOT):
+        return _link_sent(email)
+    try:
+        normalise_email(email)
+    except InvalidEmail:
+        message = "Enter your email address" if not email else \
+            "Enter an email address in the correct format, like name@example.com"
+        return _page("request_link.html.j2", 400, errors=[("email", message)], values={"email": email},
+                     honeypot=HONEYPOT)
+    with session_scope() as session:
+        notice = signup.request_preferences_link(session, _settings(), email)
+    return _send_after_commit(notice) or _link_sent(email)
+
+
+def _link_sent(email: str) -> Response:
+    return _message("Check your email",
+                    [f"If {email} is on our lists, we have sent it a link to your email choices.",
+                     "The email should arrive in a few minutes. If it does not, check your spam or junk folder."],
+                    personal=False, role="status")

@@ -1,0 +1,5 @@
+"""The Celery entry point: `celery -A worker worker` (and `celery -A worker beat` once, for the tick)."""
+
+from newsletter.delivery.celery_app import app
+
+__all__ = ["app"]
