@@ -24,11 +24,12 @@ EXIT_CONFIG = 2
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """The project's error types whose message is written for the person at the terminal."""
+    from newsletter.accounts.service import AccountError
     from newsletter.delivery.testsend import InvalidAddress
     from newsletter.issues.store import InvalidTransition, IssueNotFound, SlugTaken
     from newsletter.render.pipeline import RenderError
 
-    return (IssueNotFound, SlugTaken, InvalidTransition, RenderError, InvalidAddress)
+    return (IssueNotFound, SlugTaken, InvalidTransition, RenderError, InvalidAddress, AccountError)
 
 
 def _friendly(func: F) -> F:
@@ -330,9 +331,11 @@ def serve(host: str, port: int) -> None:
 
 
 def _register_commands() -> None:
+    from newsletter.accounts.cli import register as register_accounts
     from newsletter.delivery.cli import register as register_delivery
 
     register_delivery(main)
+    register_accounts(main, _friendly)
 
 
 _register_commands()

@@ -32,22 +32,28 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if test_config:
         app.config.update(test_config)
 
+    from newsletter.web.auth import init_auth
+    from newsletter.web.bounces import bounces
+    from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
     from newsletter.web.public import public
+    from newsletter.web.review import review
+    from newsletter.web.sending import sending
+    from newsletter.web.team_lists import team_lists
     from subscribers.web import subscriptions
 
+    # Uploaded images are at most 5 MB; a CSV import of 100,000 rows is about 10 MB.
+    app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024 * 1024)
     init_csrf(app)
-    app.register_blueprint(public)
-    from newsletter.web.bounces import bounces
-
-    app.register_blueprint(bounces)
-    app.register_blueprint(subscriptions)
+    init_auth(app)
+    for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists):
+        app.register_blueprint(blueprint)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if settings.web_noindex:
             response.headers["X-Robots-Tag"] = "noindex"

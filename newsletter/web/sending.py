@@ -1,0 +1,167 @@
+"""Scheduling and sending from the browser, and the campaign page with live progress.
+
+Sending is two steps on purpose: the approver picks lists and a time, then sees how many people
+will get the issue and confirms. The campaign page reads the same progress `newsletter campaigns
+show` prints; `team.js` refreshes it every few seconds and the page works (with a reload) without it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsletter.db import session_scope
+from newsletter.delivery import audience, campaigns
+from newsletter.delivery.ledger import Progress
+from newsletter.delivery.models import CampaignState, DeliveryState
+from newsletter.issues import store
+from newsletter.web.auth import approver_required, current_user, login_required
+from newsletter.web.pages import render_team
+
+sending = Blueprint("sending", __name__, url_prefix="/team")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.config["NEWSLETTER_SETTINGS"]
+
+
+def _lists(session: Session) -> list[tuple[Any, int]]:
+    from subscribers.models import MailingList
+
+    found = list(session.scalars(select(MailingList).order_by(MailingList.name)))
+    return [(mailing_list, audience.count_sendable(session, [mailing_list.id])) for mailing_list in found]
+
+
+def _when(raw: str) -> datetime | None:
+    """A time from the form's datetime-local field, read as UTC (the council's server clock)."""
+    if not raw.strip():
+        return None
+    parsed = datetime.fromisoformat(raw.strip())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@sending.route("/issues/<slug>/send", methods=["GET", "POST"])
+@approver_required
+def send(slug: str) -> Any:
+    settings = _settings()
+    chosen = request.form.getlist("list")
+    error = None
+    with session_scope() as session:
+        issue = store.find_issue(session, slug)
+        if issue is None:
+            abort(404)
+        lists = _lists(session)
+        if request.method == "GET":
+            return render_team("send.html.j2", title=f"Send: {issue.title}", issue=issue, lists=lists,
+                               chosen=[], when="", count=None, error=None)
+        try:
+            when = _when(request.form.get("when", ""))
+        except ValueError:
+            when, error = None, "Give the time as a date and time, such as 2026-12-01 09:00."
+        if not chosen and error is None:
+            error = "Choose at least one list."
+        count = None
+        if error is None:
+            list_ids = audience.list_ids_for(session, chosen)
+            count = audience.count_sendable(session, list_ids)
+            if request.form.get("confirm") == "yes":
+                try:
+                    campaign = campaigns.create_campaign(session, issue, chosen, settings, send_at=when,
+                                                         created_by=current_user().email)
+                    campaign_id, state = campaign.id, campaign.state
+                except campaigns.SendRefused as refused:
+                    error = str(refused)
+                else:
+                    session.commit()
+                    if settings.redis_url is not None and state is CampaignState.RUNNING:
+                        from newsletter.delivery import tasks
+
+                        tasks.start(campaign_id)
+                    flash("Sending has started." if state is CampaignState.RUNNING else "The issue is scheduled.")
+                    return redirect(url_for("sending.campaign", campaign_id=campaign_id))
+        return render_team("send.html.j2", title=f"Send: {issue.title}", issue=issue, lists=lists, chosen=chosen,
+                           when=request.form.get("when", ""), count=count, error=error), 400 if error else 200
+
+
+def _progress_dict(progress: Progress) -> dict[str, Any]:
+    counts = {state.value: progress.counts.get(state, 0) for state in DeliveryState}
+    return {
+        "state": progress.state.value,
+        "counts": counts,
+        "total": progress.total,
+        "done": progress.done,
+        "rate": round(progress.rate_per_second, 1),
+        "seconds_left": None if progress.seconds_left is None else round(progress.seconds_left),
+        "finished": progress.state in (CampaignState.FINISHED, CampaignState.CANCELLED),
+    }
+
+
+@sending.route("/campaigns")
+@login_required
+def campaign_list() -> str:
+    with session_scope() as session:
+        found = campaigns.list_campaigns(session)
+        rows = [(campaign, _progress_dict(campaigns.progress(session, campaign.id))) for campaign in found]
+        return render_team("campaigns.html.j2", title="Campaigns", rows=rows)
+
+
+@sending.route("/campaigns/<int:campaign_id>")
+@login_required
+def campaign(campaign_id: int) -> str:
+    with session_scope() as session:
+        try:
+            found = campaigns.get_campaign(session, campaign_id)
+        except campaigns.CampaignNotFound:
+            abort(404)
+        progress = _progress_dict(campaigns.progress(session, campaign_id))
+        return render_team("campaign.html.j2", title=f"Campaign {campaign_id}: {found.issue.title}", campaign=found,
+                           progress=progress)
+
+
+@sending.route("/campaigns/<int:campaign_id>/progress.json")
+@login_required
+def progress_json(campaign_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        try:
+            campaigns.get_campaign(session, campaign_id)
+        except campaigns.CampaignNotFound:
+            abort(404)
+        return _progress_dict(campaigns.progress(session, campaign_id))
+
+
+ACTIONS = {
+    "pause": (campaigns.pause, "Paused. Nothing more is sent until you resume."),
+    "resume": (campaigns.resume, "Resumed. Sending continues where it stopped."),
+    "cancel": (campaigns.cancel, "Cancelled. Messages already sent stay sent."),
+}
+
+
+@sending.route("/campaigns/<int:campaign_id>/<action>", methods=["POST"])
+@approver_required
+def steer(campaign_id: int, action: str) -> Response:
+    settings = _settings()
+    with session_scope() as session:
+        try:
+            if action == "retry-failed":
+                count = campaigns.retry_failed(session, campaign_id)
+                message = f"Queued {count} failed message(s) again." if count else "There were no failed messages."
+            elif action in ACTIONS:
+                step, message = ACTIONS[action]
+                step(session, campaign_id)
+            else:
+                abort(404)
+        except campaigns.CampaignNotFound:
+            abort(404)
+        except campaigns.SendRefused as error:
+            flash(str(error), "error")
+            return redirect(url_for("sending.campaign", campaign_id=campaign_id))
+    if settings.redis_url is not None and action in ("resume", "retry-failed"):
+        from newsletter.delivery import tasks
+
+        tasks.start(campaign_id)
+    flash(message)
+    return redirect(url_for("sending.campaign", campaign_id=campaign_id))
