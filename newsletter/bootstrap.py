@@ -29,4 +29,11 @@ def first_start(settings: Settings) -> list[str]:
 
         for issue in issues[:5]:
             lines.append(f"Preview {issue.title!r}: {settings.base_url}/preview/{sign(PREVIEW_PURPOSE, issue.slug)}")
+        from newsletter.accounts.service import has_users
+
+        if not has_users(session):
+            lines.append("No team accounts yet. To use the composer at "
+                         f"{settings.base_url}/team/, first run: newsletter users create EMAIL --name NAME --role approver")
+        else:
+            lines.append(f"Composer: {settings.base_url}/team/")
     return lines

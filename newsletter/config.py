@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # Web views are public, but a council may not want an archive of SEND newsletters in search engines.
     web_noindex: bool = False
     readability_min_score: Annotated[float, Field(ge=0, le=100)] = 60.0
+    # How many reverse proxies stand in front of the web app (0: none). With one, its X-Forwarded-For
+    # and X-Forwarded-Proto are trusted, so rate limits see each visitor and cookies know they are https.
+    trusted_proxies: Annotated[int, Field(ge=0, le=5)] = 0
     # Four eyes by default: the person who wrote an issue cannot also approve it. A team of one turns it off.
     allow_self_approval: bool = False
     # How long a co-production review link works before the team has to share a new one.

@@ -15,6 +15,7 @@ from newsletter.config import Settings
 from newsletter.issues import service, store
 from newsletter.paths import templates_dir
 from newsletter.render.archive import entries, render_archive, render_feed
+from newsletter.render.statement import render_statement
 from newsletter.theme import Theme
 
 
@@ -33,6 +34,7 @@ def publish_site(session: Session, out: Path, theme: Theme, settings: Settings) 
     items = entries(issues, settings)
     write("issues/index.html", render_archive(items, theme, settings))
     write("issues/feed.atom", render_feed(items, theme, settings))
+    write("accessibility/index.html", render_statement(theme, settings))
     shutil.copytree(templates_dir() / "web" / "static", out / "static", dirs_exist_ok=True)
     used = {
         Path(src).name

@@ -561,6 +561,20 @@ def problems_path_for(path: Path) -> Path:
     return path.with_name(f"{path.stem}-problems.csv")
 
 
+def read_problems(path: Path, limit: int | None = None) -> list[tuple[int, str]]:
+    """(line, reason) for the rows in a problems file this module wrote, in file order, at most `limit`."""
+    found: list[tuple[int, str]] = []
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)  # the header
+        for fields in reader:
+            if limit is not None and len(found) >= limit:
+                break
+            # The last two columns are always import_line and import_problem, whatever the file's own columns.
+            found.append((int(fields[-2]), fields[-1]))
+    return found
+
+
 def import_csv(
     path: Path,
     lists: list[MailingList],

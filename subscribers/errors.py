@@ -23,7 +23,11 @@ class ListSlugTaken(SubscribersError):
 
 
 class InvalidList(SubscribersError):
-    """A list's slug or name cannot be used as given."""
+    """A list's slug or name cannot be used as given; `field` says which, so a form can point at it."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class SubscriberNotFound(SubscribersError):

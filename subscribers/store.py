@@ -8,6 +8,7 @@ tables can be found and reviewed here.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -48,10 +49,12 @@ def create_list(
 ) -> MailingList:
     if not _SLUG.match(slug):
         raise InvalidList(
-            f"the slug {slug!r} cannot be used: use lower-case letters, digits and hyphens, such as short-breaks"
+            f"the slug {slug!r} cannot be used: use lower-case letters, digits and hyphens, such as short-breaks",
+            field="slug",
         )
     if not name.strip():
-        raise InvalidList("a list needs a name people will recognise, such as \"Short breaks and activities\"")
+        raise InvalidList("a list needs a name people will recognise, such as \"Short breaks and activities\"",
+                          field="name")
     if session.scalar(select(MailingList.id).where(MailingList.slug == slug)) is not None:
         raise ListSlugTaken(slug)
     mailing_list = MailingList(
@@ -136,6 +139,29 @@ def get_subscriber(session: Session, email: str) -> Subscriber:
     return subscriber
 
 
+def subscriber_by_id(session: Session, subscriber_id: int) -> Subscriber | None:
+    return session.get(Subscriber, subscriber_id)
+
+
+SEARCH_LIMIT = 50
+
+
+def search_subscribers(session: Session, text: str, limit: int = SEARCH_LIMIT) -> list[Subscriber]:
+    """The person whose address is `text` once normalised, then those whose address starts with it.
+
+    The prefix is compared with the stored (normalised, lower-case) form, so "Jo.B" finds
+    jo.bloggs@example.org; `%` and `_` are matched literally. At most `limit` people, by address.
+    """
+    exact = find_subscriber(session, text)
+    prefix = unicodedata.normalize("NFC", (text or "").strip()).lower()
+    found = [exact] if exact is not None else []
+    if prefix:
+        query = (select(Subscriber).where(Subscriber.email.startswith(prefix, autoescape=True))
+                 .order_by(Subscriber.email).limit(limit))
+        found.extend(person for person in session.scalars(query) if exact is None or person.id != exact.id)
+    return found[:limit]
+
+
 def subscriber_by_token_key(session: Session, token_key: str) -> Subscriber | None:
     return session.scalar(select(Subscriber).where(Subscriber.token_key == token_key))
 
@@ -192,6 +218,24 @@ def subscriptions_of(session: Session, subscriber_id: int) -> list[tuple[Subscri
         .order_by(MailingList.name)
     )
     return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def subscriptions_by_subscriber(
+    session: Session, subscriber_ids: Sequence[int]
+) -> dict[int, list[tuple[Subscription, MailingList]]]:
+    """`subscriptions_of` for several people in one query: {subscriber id: [(subscription, list)]}."""
+    found: dict[int, list[tuple[Subscription, MailingList]]] = {subscriber_id: [] for subscriber_id in subscriber_ids}
+    if not found:
+        return found
+    query = (
+        select(Subscription, MailingList)
+        .join(MailingList, MailingList.id == Subscription.list_id)
+        .where(Subscription.subscriber_id.in_(list(found)))
+        .order_by(MailingList.name)
+    )
+    for row, mailing_list in session.execute(query):
+        found[row.subscriber_id].append((row, mailing_list))
+    return found
 
 
 # --- consent log ------------------------------------------------------------------------------

@@ -89,6 +89,10 @@ def deactivate(session: Session, user: User) -> None:
     user.session_version += 1
 
 
+def has_users(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 

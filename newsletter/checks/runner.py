@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from newsletter.checks.contrast import theme_findings
 from newsletter.checks.email_html import email_html_findings
+from newsletter.checks.jargon import jargon_findings
 from newsletter.checks.readability import DEFAULT_MINIMUM_SCORE, readability_findings
 from newsletter.checks.report import CheckReport
 from newsletter.issues.blocks import IssueDocument
@@ -22,7 +23,7 @@ def check_issue(
     message: bytes | None = None,
     readability_min: float = DEFAULT_MINIMUM_SCORE,
 ) -> CheckReport:
-    """Theme contrast, the compiled email's accessibility, the raw message's line lengths and the words.
+    """Theme contrast, the compiled email's accessibility, the raw message's line lengths, the words and acronyms.
 
     `rendered` must come from `render_issue(doc, ...)` with the same `theme`; `message` is the
     finished MIME message when there is one (the line-length check is skipped without it).
@@ -31,5 +32,6 @@ def check_issue(
         *theme_findings(theme),
         *email_html_findings(rendered.html.public, message=message, block_count=len(doc.blocks)),
         *readability_findings(doc, minimum_score=readability_min),
+        *jargon_findings(doc),
     ]
     return CheckReport(findings=findings, block_types=tuple(block.type for block in doc.blocks))

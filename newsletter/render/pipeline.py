@@ -151,6 +151,7 @@ def web_page_context(theme: Theme, settings: Settings) -> dict[str, Any]:
         "noindex": settings.web_noindex,
         "archive_url": f"{settings.base_url}/issues/",
         "feed_url": f"{settings.base_url}/issues/feed.atom",
+        "accessibility_url": f"{settings.base_url}/accessibility",
         "static_url": lambda name: f"{settings.base_url}/static/{name}",
     }
 

@@ -40,13 +40,19 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.review import review
     from newsletter.web.sending import sending
     from newsletter.web.team_lists import team_lists
+    from newsletter.web.team_users import team_users
     from subscribers.web import subscriptions
 
     # Uploaded images are at most 5 MB; a CSV import of 100,000 rows is about 10 MB.
     app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024 * 1024)
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     init_csrf(app)
     init_auth(app)
-    for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists):
+    for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users):
         app.register_blueprint(blueprint)
 
     @app.after_request

@@ -119,8 +119,11 @@ def sign_in() -> Any:
                     return redirect(_safe_next(request.form.get("next")))
             error = ("This account is locked for 15 minutes after several wrong passwords."
                      if result.locked else "The email address or password is not right.")
+    with session_scope() as db:
+        no_accounts = not service.has_users(db)
     response = current_app.make_response(render_team(
         "sign_in.html.j2", title="Sign in", error=error, email=email, next=request.values.get("next", ""),
+        no_accounts=no_accounts,
     ))
     response.headers["Cache-Control"] = "no-store"
     return response, 200 if error is None else 400

@@ -8,12 +8,14 @@ same with a keyboard, a screen reader or a phone.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from werkzeug.datastructures import MultiDict
 
 from newsletter.issues.blocks import SOCIAL_NETWORKS
+from newsletter.render.markdown import strip_markup
 
 Kind = Literal["line", "markdown", "url", "select", "image", "alt", "lines", "email", "tel"]
 
@@ -149,11 +151,16 @@ def form_values(block: dict[str, Any]) -> dict[str, str]:
     return values
 
 
+_MARKDOWN_FIELDS = {"markdown", "body", "text"}  # "text" is Markdown in a quote, plain in a heading
+
+
 def summary(block: dict[str, Any]) -> str:
-    """A one-line reminder of a block's content for the block list."""
+    """A one-line reminder of a block's content for the block list: the words, not the Markdown."""
     for key in ("text", "title", "label", "heading", "caption", "alt", "markdown", "body", "cite"):
         value = block.get(key)
         if isinstance(value, str) and value.strip():
+            if key in _MARKDOWN_FIELDS and block.get("type") != "heading":
+                value = html.unescape(strip_markup(value))
             line = " ".join(value.split())
             return line if len(line) <= 90 else line[:87] + "..."
     if block.get("type") == "social":

@@ -311,7 +311,7 @@ def move_block(slug: str, key: str) -> Any:
         return {"position": position}
     flash(f"Moved the block to position {position}.")
     # `moved` puts keyboard focus back on the same button, so moving again is one more key press.
-    return redirect(url_for("composer.edit", slug=slug, moved=f"{key}-{direction or 'to'}", _anchor=f"block-{key}"))
+    return redirect(url_for("composer.edit", slug=slug, moved=f"{key}-{direction or 'to'}"))
 
 
 @composer.route("/issues/<slug>/blocks/<key>/delete", methods=["POST"])
@@ -462,11 +462,23 @@ def _frame(body: str) -> Response:
     return response
 
 
+# What Gmail's and Outlook's apps do to an email in dark mode when it has no dark styles of its own:
+# colours inverted with hues kept, pictures left as they are. It shows where a logo on a transparent
+# background or a dark-on-dark link would disappear.
+_FORCED_DARK = (
+    "<style>html{filter:invert(1) hue-rotate(180deg);background:#fff}"
+    "img,picture,video{filter:invert(1) hue-rotate(180deg)}</style>"
+)
+
+
 @composer.route("/issues/<slug>/preview/email")
 @login_required
 def preview_email(slug: str) -> Response:
     with session_scope() as session:
-        return _frame(rendered(_issue(session, slug), get_theme(), _settings()).html.public)
+        html = rendered(_issue(session, slug), get_theme(), _settings()).html.public
+    if request.args.get("mode") == "dark":
+        html = html.replace("</head>", _FORCED_DARK + "</head>", 1)
+    return _frame(html)
 
 
 @composer.route("/issues/<slug>/preview/web")

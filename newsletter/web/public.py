@@ -1,16 +1,21 @@
-"""Public pages: web views of sent issues, the archive, the feed, media, and signed draft previews.
+"""Public pages: web views of sent issues, the archive, the feed, media, signed draft previews and
+the accessibility statement.
 
-Nothing here knows who is reading: no cookies, no personal data, no tracking.
+Nothing here knows who is reading: no cookies, no personal data, no tracking. The reading options
+(bigger text, more space, high contrast, dark mode, print) are remembered by the reader's own browser,
+in its local storage, and never sent to us.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
+from markupsafe import escape
 
 from newsletter.db import session_scope
 from newsletter.issues import service, store
 from newsletter.issues.media import resolve_media_path
 from newsletter.render.archive import entries, render_archive, render_feed
+from newsletter.render.statement import render_statement
 from newsletter.theme import get_theme
 from newsletter.tokens import BadToken, unsign
 
@@ -20,8 +25,22 @@ PREVIEW_PURPOSE = "issue-preview"
 PREVIEW_MAX_AGE = 14 * 24 * 3600
 
 
+READER_SCRIPT = "reader.js"
+
+
 def _settings():  # type: ignore[no-untyped-def]
     return current_app.config["NEWSLETTER_SETTINGS"]
+
+
+def _with_reading_options(html: str) -> str:
+    """Add the script that switches on the reading options to a public page as the web app serves it.
+
+    The rendered pages carry no script at all (tests/render holds the web view to that, and `render` and
+    `publish` write them as they are), so the one first-party file is added here, on the way out. The
+    page is complete without it: the options stay hidden until the script shows them.
+    """
+    src = escape(f"{_settings().base_url}/static/{READER_SCRIPT}")
+    return html.replace("</head>", f'  <script src="{src}" defer></script>\n</head>', 1)
 
 
 @public.get("/")
@@ -38,7 +57,7 @@ def archive() -> str:
             needle = query.casefold()
             issues = [i for i in issues if needle in f"{i.title} {i.preheader}".casefold()]
         items = entries(issues, _settings())
-    return render_archive(items, get_theme(), _settings(), query=query)
+    return _with_reading_options(render_archive(items, get_theme(), _settings(), query=query))
 
 
 @public.get("/issues/feed.atom")
@@ -57,7 +76,7 @@ def web_view(slug: str) -> Response:
         if issue is None or not service.is_public(issue):
             abort(404)
         html = service.rendered(issue, get_theme(), _settings()).web_html
-    response = Response(html, mimetype="text/html")
+    response = Response(_with_reading_options(html), mimetype="text/html")
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
@@ -75,10 +94,17 @@ def preview(token: str) -> Response:
         if issue is None:
             abort(404)
         html = service.rendered(issue, get_theme(), _settings()).web_html
-    response = Response(html, mimetype="text/html")
+    response = Response(_with_reading_options(html), mimetype="text/html")
     response.headers["X-Robots-Tag"] = "noindex"
     response.cache_control.no_store = True
     return response
+
+
+@public.get("/accessibility")
+@public.get("/accessibility/")
+def accessibility() -> str:
+    """The accessibility statement the Public Sector Bodies Accessibility Regulations 2018 ask for."""
+    return _with_reading_options(render_statement(get_theme(), _settings()))
 
 
 @public.get("/media/<name>")

@@ -2,7 +2,7 @@
 
 Reviewers are parent carers from the local forum. They get no account: the link is enough, and
 the page asks only for a name to sign the comment with. The page carries `noindex` and
-`Referrer-Policy: no-referrer`, so the link does not leak to the sites the newsletter links to.
+`Referrer-Policy: same-origin`, so the link does not leak to the sites the newsletter links to.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     body = environment().get_template(f"web/team/{template}").render(csrf_field=csrf_field, **context)
     response = Response(body, status=status, mimetype="text/html")
     response.headers["X-Robots-Tag"] = "noindex"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.cache_control.no_store = True
     return response
 

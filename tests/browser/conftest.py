@@ -153,6 +153,8 @@ def watch(page: Page) -> Page:
             record.problems.append(f"{response.status} for {response.request.resource_type} {response.url}")
 
     def on_request_failed(request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            return  # cancelled because the page moved on (a form submitted while pictures loaded): not broken
         record.problems.append(f"request failed ({request.failure}): {request.resource_type} {request.url}")
 
     page.on("console", on_console)
@@ -470,3 +472,17 @@ def assert_no_horizontal_scroll(page: Page, label: str) -> None:
         f"{label}: scrolls sideways ({sizes['scroll']}px of content in {sizes['client']}px); "
         f"too wide: {', '.join(sizes['wide']) or 'nothing visible (check margins)'}"
     )
+
+
+TEAM_PASSWORD = "a long enough password"
+
+
+def sign_in(page: Page, server: LiveServer, email: str, password: str = TEAM_PASSWORD) -> None:
+    """Sign in to the composer through its real form, as a team member would."""
+    from playwright.sync_api import expect
+
+    page.goto(server.at("/team/sign-in"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Issues")).to_be_visible()

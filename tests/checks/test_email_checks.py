@@ -297,7 +297,8 @@ REALISTIC = {
         {
             "type": "text",
             "markdown": (
-                "Hello [[name]],\n\nThere are lots of free activities this summer. "
+                "Hello [[name]],\n\nThere are lots of free activities this summer for children with special "
+                "educational needs and disabilities (SEND). "
                 "You can find them all in [the holiday activities list](https://example.org/holidays).\n\n"
                 "- Swimming at the leisure centre\n- Art club at the library\n- Family days at the farm"
             ),

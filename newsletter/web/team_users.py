@@ -1,0 +1,87 @@
+"""Team members, for approvers: every account, adding one, and stopping someone signing in.
+
+The same account functions as `newsletter users create|list|deactivate` (newsletter/accounts/service.py).
+Deactivating bumps the account's session version, so every browser it was signed in on is signed out
+at its next request. An approver cannot deactivate themselves here, so there is always one left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+
+from newsletter.accounts import service
+from newsletter.accounts.models import Role, User
+from newsletter.db import session_scope
+from newsletter.web.auth import approver_required, current_user
+from newsletter.web.pages import render_team
+
+team_users = Blueprint("team_users", __name__, url_prefix="/team")
+
+ROLES = {
+    Role.EDITOR: "Editor: writes, checks, tests and submits issues",
+    Role.APPROVER: "Approver: also approves and sends issues, and manages lists, subscribers and team members",
+}
+LABELS = {"name": "Name:", "email": "Email address:", "role": "Role:", "password": "Initial password:"}
+
+
+def _users_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    with session_scope() as session:
+        return render_team("users.html.j2", title="Team members", people=service.list_users(session),
+                           values=values, errors=errors, labels=LABELS, roles=ROLES,
+                           min_password=service.MIN_PASSWORD_LENGTH), status
+
+
+@team_users.route("/users")
+@approver_required
+def users() -> tuple[str, int]:
+    return _users_page({"role": Role.EDITOR.value}, {})
+
+
+@team_users.route("/users", methods=["POST"])
+@approver_required
+def create_user() -> Any:
+    values = {name: request.form.get(name, "").strip() for name in ("name", "email", "role")}
+    password = request.form.get("password", "")
+    errors: dict[str, str] = {}
+    # Each field is checked first so the form can point at every problem at once; create_user checks again.
+    if not values["name"]:
+        errors["name"] = "Enter the person's name: it is shown beside what they approve and comment."
+    try:
+        service.normalise_address(values["email"])
+    except service.AccountError as error:
+        errors["email"] = str(error)
+    if values["role"] not in {role.value for role in Role}:
+        errors["role"] = "Choose editor or approver."
+    if len(password) < service.MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Enter a password of at least {service.MIN_PASSWORD_LENGTH} characters."
+    if not errors:
+        try:
+            with session_scope() as session:
+                user = service.create_user(session, values["email"], values["name"], password, Role(values["role"]))
+                name, role = user.name, user.role
+        except service.AccountError as error:
+            errors["email"] = str(error)  # what is left after the checks above: the address has an account
+    if errors:
+        return _users_page(values, errors, 400)
+    flash(f"Created an {role.value} account for {name}. They can sign in now.")
+    return redirect(url_for("team_users.users"))
+
+
+@team_users.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@approver_required
+def deactivate(user_id: int) -> Response:
+    if user_id == current_user().id:
+        flash("You cannot deactivate your own account. Ask another approver.", "error")
+        return redirect(url_for("team_users.users"))
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            abort(404, description="There is no such account.")
+        name, was_active = user.name, user.active
+        if was_active:
+            service.deactivate(session, user)
+    flash(f"{name} can no longer sign in. What they approved and commented stays on record."
+          if was_active else f"{name} was already deactivated.")
+    return redirect(url_for("team_users.users"))
