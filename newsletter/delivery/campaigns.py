@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
@@ -65,6 +65,7 @@ def create_campaign(
     """One campaign and one delivery row per reader (a reader on two lists gets one message)."""
     _check_before_sending(issue, settings)
     list_ids = audience.list_ids_for(session, list(list_slugs))
+    refresh_statistics(session, "subscribers", "subscriptions", "suppressions")
     now = utcnow()
     due = send_at is None or send_at <= now
     campaign = Campaign(
@@ -87,8 +88,21 @@ def create_campaign(
             chunk = []
     if chunk:
         session.execute(insert(Delivery), chunk)
+    refresh_statistics(session, "deliveries")
     store.move(issue, IssueStatus.SENDING if due else IssueStatus.SCHEDULED)
     return campaign
+
+
+def refresh_statistics(session: Session, *tables: str) -> None:
+    """Tell PostgreSQL's planner how big the tables just became.
+
+    Without fresh statistics (autovacuum off, or not yet run after a bulk insert) the planner takes
+    100,000 new rows for one and picks plans that are fine for one: the send-time audience check was
+    measured at 4 s a batch instead of milliseconds. ANALYZE samples a fixed number of rows, so it
+    costs well under a second whatever the size, once per campaign or import.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE " + ", ".join(tables)))
 
 
 def get_campaign(session: Session, campaign_id: int) -> Campaign:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -80,8 +81,13 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id", name="uq_deliveries_campaign_subscriber"),
-        # The claim query: a campaign's rows in a state, oldest first.
+        # Counting a campaign's rows per state.
         Index("ix_deliveries_campaign_state", "campaign_id", "state", "id"),
+        # The claim query: only rows still to send, in id order, so a claim reads its batch and stops
+        # instead of sorting every unsent row of a 100,000-reader campaign (measured: 1.6 s a claim).
+        Index("ix_deliveries_claimable", "campaign_id", "id",
+              postgresql_where=text("state IN ('queued', 'sending')"),
+              sqlite_where=text("state IN ('queued', 'sending')")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
