@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import session as browser_session
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -178,7 +179,7 @@ def edit(slug: str) -> str:
             "editor.html.j2", title=f"Edit: {issue.title}", issue=issue, rows=rows, report=report,
             block_forms=[FORMS[t] for t in BLOCK_TYPES], status_words=STATUS_WORDS, names=names,
             review_links=links, general_comments=general, editable=issue.status in editing.EDITABLE,
-            new_review_url=g.pop("new_review_url", None) or request.args.get("shared"),
+            new_review_url=browser_session.pop("new_review_url", None),
             moved=request.args.get("moved"), settings=_settings(),
             self_approval=_settings().allow_self_approval,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import session as browser_session
 
 from newsletter.db import session_scope
 from newsletter.issues import editing, store
@@ -44,7 +45,9 @@ def share(slug: str) -> Response:
             flash(str(error), "error")
             return redirect(url_for("composer.edit", slug=slug, _anchor="review"))
     flash("Review link created. Copy it from the box below and send it to your reviewers.")
-    return redirect(url_for("composer.edit", slug=slug, shared=url, _anchor="review"))
+    # Shown once on the next page; kept out of the address so it is not in history or access logs.
+    browser_session["new_review_url"] = url
+    return redirect(url_for("composer.edit", slug=slug, _anchor="review"))
 
 
 @review.route("/team/review-links/<int:link_id>/withdraw", methods=["POST"])

@@ -305,10 +305,11 @@ def test_a_reviewer_comments_on_a_block_and_the_team_resolves_it(as_user: Callab
     slug = _new_issue(editor)
     key = _add(editor, slug, EVERY_BLOCK[1])
     shared = editor.post(f"/team/issues/{slug}/review-links", {"label": "Parent Carer Forum"})
-    review_url = re.search(r"shared=([^&#]+)", shared.headers["Location"]).group(1)  # type: ignore[union-attr]
-    from urllib.parse import unquote
-
-    path = "/" + unquote(review_url).split("/", 3)[3]
+    assert "review" not in shared.headers["Location"].split("#")[0], "the link stays out of the address"
+    editor_page = editor.get(shared.headers["Location"]).get_data(as_text=True)
+    review_url = re.search(r'id="field-review-url" type="text" readonly value="([^"]+)"', editor_page).group(1)  # type: ignore[union-attr]
+    assert "field-review-url" not in editor.get(f"/team/issues/{slug}").get_data(as_text=True), "shown once"
+    path = "/" + review_url.split("/", 3)[3]
     page = anonymous.get(path)
     assert page.status_code == 200 and "Families told us" in page.get_data(as_text=True)
     assert page.headers["X-Robots-Tag"] == "noindex" and page.headers["Referrer-Policy"] == "same-origin"
