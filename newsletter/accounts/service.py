@@ -84,6 +84,21 @@ def set_password(session: Session, user: User, password: str) -> None:
     user.locked_until = None
 
 
+def reactivate(session: Session, user: User) -> None:
+    user.active = True
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """A signed-in person changing their password must prove they know the old one."""
+    try:
+        _HASHER.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("Your current password is not right.") from None
+    set_password(session, user, new)
+
+
 def deactivate(session: Session, user: User) -> None:
     user.active = False
     user.session_version += 1

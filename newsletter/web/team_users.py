@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, session as browser_session, url_for
 
 from newsletter.accounts import service
 from newsletter.accounts.models import Role, User
 from newsletter.db import session_scope
-from newsletter.web.auth import approver_required, current_user
+from newsletter.web.auth import approver_required, current_user, login_required
 from newsletter.web.pages import render_team
 
 team_users = Blueprint("team_users", __name__, url_prefix="/team")
@@ -85,3 +85,70 @@ def deactivate(user_id: int) -> Response:
     flash(f"{name} can no longer sign in. What they approved and commented stays on record."
           if was_active else f"{name} was already deactivated.")
     return redirect(url_for("team_users.users"))
+
+
+@team_users.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@approver_required
+def reactivate(user_id: int) -> Response:
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            abort(404, description="There is no such account.")
+        service.reactivate(session, user)
+        name = user.name
+    flash(f"{name} can sign in again with their password.")
+    return redirect(url_for("team_users.users"))
+
+
+def _password_page(person: User | None, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
+    title = f"New password for {person.name}" if person else "Change your password"
+    return render_team("user_password.html.j2", title=title, person=person, errors=errors,
+                       min_password=service.MIN_PASSWORD_LENGTH), status
+
+
+@team_users.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@approver_required
+def set_password(user_id: int) -> Any:
+    """An approver sets a new password for someone who forgot theirs; it signs them out everywhere."""
+    with session_scope() as session:
+        person = session.get(User, user_id)
+        if person is None:
+            abort(404, description="There is no such account.")
+        session.expunge(person)
+    if request.method == "GET":
+        return _password_page(person, {})
+    try:
+        with session_scope() as session:
+            user = session.get(User, user_id)
+            assert user is not None
+            service.set_password(session, user, request.form.get("password", ""))
+    except service.AccountError as error:
+        return _password_page(person, {"password": str(error)}, 400)
+    if user_id == current_user().id:
+        browser_session.clear()
+        flash("Your password is changed. Sign in with the new one.")
+        return redirect(url_for("auth.sign_in"))
+    flash(f"New password set for {person.name}. They are signed out everywhere until they use it.")
+    return redirect(url_for("team_users.users"))
+
+
+@team_users.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Anyone signed in changes their own password; other browsers signed in as them are signed out."""
+    if request.method == "GET":
+        return _password_page(None, {})
+    errors: dict[str, str] = {}
+    try:
+        with session_scope() as session:
+            user = session.get(User, current_user().id)
+            assert user is not None
+            service.change_own_password(session, user, request.form.get("current", ""), request.form.get("password", ""))
+            version = user.session_version
+    except service.AccountError as error:
+        field = "current" if "current" in str(error) else "password"
+        errors[field] = str(error)
+        return _password_page(None, errors, 400)
+    browser_session["version"] = version  # this browser stays signed in; every other one is signed out
+    flash("Your password is changed.")
+    return redirect(url_for("composer.issues"))

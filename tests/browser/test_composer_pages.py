@@ -54,3 +54,14 @@ def test_block_form_errors_are_announced_and_linked(page: Page, live_server: Liv
     assert_accessible(page, "composer-block-form-errors")
     # Text typed before the mistake is still there.
     expect(page.get_by_label("Link address")).to_have_value("www.example.org")
+
+
+def test_change_your_password_page(page: Page, live_server: LiveServer, draft: str) -> None:
+    sign_in(page, live_server, "ed@example.org")
+    page.get_by_role("link", name="Ed Editor (editor)").click()
+    expect(page.get_by_role("heading", level=1, name="Change your password")).to_be_visible()
+    page.get_by_label("Current password").fill("wrong")
+    page.get_by_label("New password").fill("a different long password")
+    page.get_by_role("button", name="Save the new password").click()
+    expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_be_focused()
+    assert_accessible(page, "composer-change-password-error")

@@ -118,7 +118,8 @@ def test_every_form_refuses_a_post_without_the_csrf_token(as_user: Callable[[str
         f"/team/issues/{slug}/delete", f"/team/issues/{slug}/submit", f"/team/issues/{slug}/approve",
         f"/team/issues/{slug}/return", f"/team/issues/{slug}/test-send", f"/team/issues/{slug}/review-links",
         "/team/review-links/1/withdraw", "/team/comments/1/resolve", f"/team/issues/{slug}/send",
-        "/team/campaigns/1/pause", "/team/sign-out", "/team/sign-in",
+        "/team/campaigns/1/pause", "/team/sign-out", "/team/sign-in", "/team/users/1/password",
+        "/team/users/1/reactivate", "/team/account/password",
     ]
     for url in posts:
         response = client.post(url, {"title": "x", "direction": "up"}, csrf=False)
