@@ -26,6 +26,13 @@ ROLES = {
 LABELS = {"name": "Name:", "email": "Email address:", "role": "Role:", "password": "Initial password:"}
 
 
+def _account(session: Any, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        abort(404, description="There is no such account.")
+    return user
+
+
 def _users_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     with session_scope() as session:
         return render_team("users.html.j2", title="Team members", people=service.list_users(session),
@@ -76,9 +83,7 @@ def deactivate(user_id: int) -> Response:
         flash("You cannot deactivate your own account. Ask another approver.", "error")
         return redirect(url_for("team_users.users"))
     with session_scope() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            abort(404, description="There is no such account.")
+        user = _account(session, user_id)
         name, was_active = user.name, user.active
         if was_active:
             service.deactivate(session, user)
@@ -91,9 +96,7 @@ def deactivate(user_id: int) -> Response:
 @approver_required
 def reactivate(user_id: int) -> Response:
     with session_scope() as session:
-        user = session.get(User, user_id)
-        if user is None:
-            abort(404, description="There is no such account.")
+        user = _account(session, user_id)
         service.reactivate(session, user)
         name = user.name
     flash(f"{name} can sign in again with their password.")
@@ -111,17 +114,13 @@ def _password_page(person: User | None, errors: dict[str, str], status: int = 20
 def set_password(user_id: int) -> Any:
     """An approver sets a new password for someone who forgot theirs; it signs them out everywhere."""
     with session_scope() as session:
-        person = session.get(User, user_id)
-        if person is None:
-            abort(404, description="There is no such account.")
+        person = _account(session, user_id)
         session.expunge(person)
     if request.method == "GET":
         return _password_page(person, {})
     try:
         with session_scope() as session:
-            user = session.get(User, user_id)
-            assert user is not None
-            service.set_password(session, user, request.form.get("password", ""))
+            service.set_password(session, _account(session, user_id), request.form.get("password", ""))
     except service.AccountError as error:
         return _password_page(person, {"password": str(error)}, 400)
     if user_id == current_user().id:
