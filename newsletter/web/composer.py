@@ -58,6 +58,11 @@ def _issue(session: Session, slug: str) -> Issue:
     return issue
 
 
+def _saved(form_type: str = "") -> None:
+    """Tell the browser the form it posted here was saved, so team.js drops its unsaved copy of it."""
+    browser_session["saved_form"] = f"{request.path}|{form_type}"
+
+
 def _notice(text: str | None) -> None:
     if text:
         flash(text, "warning")
@@ -158,6 +163,7 @@ def new_issue() -> Any:
                     issue = editing.create_draft(session, details, current_user().id)
                     slug = issue.slug
                 flash(f"Created the draft “{details.title.strip()}”. Add its blocks below.")
+                _saved()
                 return redirect(url_for("composer.edit", slug=slug))
             except InvalidIssue as error:
                 errors = _issue_errors(error)
@@ -194,6 +200,7 @@ def save_details(slug: str) -> Any:
             with session_scope() as session:
                 _notice(editing.update_details(_issue(session, slug), details))
             flash("Saved the issue details.")
+            _saved()
             return redirect(url_for("composer.edit", slug=slug))
         except InvalidIssue as error:
             errors = _issue_errors(error)
@@ -258,6 +265,7 @@ def new_block(slug: str) -> Any:
             return _block_page(issue, block_type, {**request.form.to_dict(), **uploaded}, errors, None, position, 400)
     _notice(notice)
     flash(f"Added the {FORMS[block_type].title.lower()} block.")
+    _saved(block_type)
     return redirect(url_for("composer.edit", slug=slug, _anchor=f"block-{key}"))
 
 
@@ -287,6 +295,7 @@ def edit_block(slug: str, key: str) -> Any:
             return _block_page(issue, block_type, {**request.form.to_dict(), **uploaded}, errors, key, None, 400)
     _notice(notice)
     flash(f"Saved the {FORMS[block_type].title.lower()} block.")
+    _saved()
     return redirect(url_for("composer.edit", slug=slug, _anchor=f"block-{key}"))
 
 

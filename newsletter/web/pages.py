@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, get_flashed_messages, request, url_for
+from flask import current_app, g, get_flashed_messages, request, session, url_for
 
 from newsletter.render.pipeline import web_page_context
 from newsletter.render.templating import environment
@@ -22,6 +22,7 @@ def render_team(template: str, **context: Any) -> str:
         current_user=g.get("user"),
         messages=get_flashed_messages(with_categories=True),
         endpoint=request.endpoint or "",
+        saved_form=session.pop("saved_form", None),
         noindex=True,
     )
     full.update(context)

@@ -65,3 +65,25 @@ def test_change_your_password_page(page: Page, live_server: LiveServer, draft: s
     page.get_by_role("button", name="Save the new password").click()
     expect(page.get_by_role("alert").filter(has_text="There is a problem")).to_be_focused()
     assert_accessible(page, "composer-change-password-error")
+
+
+def test_text_typed_but_not_saved_is_offered_back(page: Page, live_server: LiveServer, draft: str) -> None:
+    sign_in(page, live_server, "ed@example.org")
+    form = live_server.at(f"/team/issues/{draft}/blocks/new?type=text")
+    page.goto(form)
+    page.get_by_label("Text", exact=True).fill("Half a paragraph about short breaks")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('newsletter.draft:'))")
+    page.goto(live_server.at("/team/issues"))  # the tab is left without saving
+    page.goto(form)
+    notice = page.get_by_role("status").filter(has_text="not saved")
+    expect(notice).to_be_visible()
+    assert_accessible(page, "composer-unsaved-text-offered")
+    notice.get_by_role("button", name="Put my unsaved text back").click()
+    expect(page.get_by_label("Text", exact=True)).to_have_value("Half a paragraph about short breaks")
+    page.get_by_role("button", name="Add block").click()
+    expect(page.locator("ol.blocks .block-summary").last).to_have_text("Half a paragraph about short breaks")
+    # Saved: the copy is gone, and the next empty form offers nothing.
+    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('newsletter.draft:'))") == []
+    page.goto(form)
+    expect(page.get_by_role("heading", level=1, name="Add text")).to_be_visible()
+    expect(page.get_by_text("not saved")).to_have_count(0)

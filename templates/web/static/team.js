@@ -37,12 +37,83 @@
     });
   });
 
-  // Unsaved work: warn before the page is left with changes that were not saved.
+  // Unsaved work: warn before the page is left with changes that were not saved, and keep a copy of
+  // the text in this browser until the server says the form was saved. A closed tab, a crash or a
+  // sign-in that timed out then loses nothing: the form offers the text back next time.
   var dirty = false;
+  var DRAFT = "newsletter.draft:";
+  function draftKey(form) {
+    var type = form.querySelector('input[type="hidden"][name="type"]');
+    return DRAFT + new URL(form.action, window.location.href).pathname + "|" + (type ? type.value : "");
+  }
+  function textFields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|email|url|tel|date|search)$/.test(el.type)))
+        && el.name && !el.readOnly;
+    });
+  }
+  function storage() { try { return window.localStorage; } catch (e) { return null; } }
+  var saved = document.querySelector('meta[name="saved-form"]');
+  if (saved && storage()) { storage().removeItem(DRAFT + saved.getAttribute("content")); }
   document.querySelectorAll("form[data-unsaved-warning]").forEach(function (form) {
-    form.addEventListener("input", function () { dirty = true; });
+    var key = draftKey(form);
+    var store = storage();
+    var timer = null;
+    function keep() {
+      if (!store) { return; }
+      var values = {};
+      textFields(form).forEach(function (el) { values[el.name] = el.value; });
+      try { store.setItem(key, JSON.stringify({ at: new Date().toISOString(), values: values })); } catch (e) { /* full */ }
+    }
+    form.addEventListener("input", function () {
+      dirty = true;
+      window.clearTimeout(timer);
+      timer = window.setTimeout(keep, 400);
+    });
     form.addEventListener("change", function () { dirty = true; });
-    form.addEventListener("submit", function () { dirty = false; });
+    form.addEventListener("submit", function () { dirty = false; keep(); });
+    var copy = null;
+    try { copy = store ? JSON.parse(store.getItem(key) || "null") : null; } catch (e) { copy = null; }
+    if (!copy || !copy.values) { return; }
+    var differs = textFields(form).some(function (el) {
+      return Object.prototype.hasOwnProperty.call(copy.values, el.name) && copy.values[el.name] !== el.value;
+    });
+    if (!differs) { store.removeItem(key); return; }
+    var notice = document.createElement("div");
+    notice.className = "panel restore";
+    notice.setAttribute("role", "status");
+    var text = document.createElement("p");
+    text.textContent = "This form has text you typed earlier that was not saved.";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "button";
+    restore.textContent = "Put my unsaved text back";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button button-secondary";
+    discard.textContent = "Discard it";
+    notice.appendChild(text);
+    notice.appendChild(restore);
+    notice.appendChild(document.createTextNode(" "));
+    notice.appendChild(discard);
+    form.parentNode.insertBefore(notice, form);
+    restore.addEventListener("click", function () {
+      textFields(form).forEach(function (el) {
+        if (Object.prototype.hasOwnProperty.call(copy.values, el.name)) {
+          el.value = copy.values[el.name];
+          el.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      });
+      notice.remove();
+      var first = textFields(form)[0];
+      if (first) { first.focus(); }
+    });
+    discard.addEventListener("click", function () {
+      store.removeItem(key);
+      notice.remove();
+      var first = textFields(form)[0];
+      if (first) { first.focus(); }
+    });
   });
   window.addEventListener("beforeunload", function (event) {
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
