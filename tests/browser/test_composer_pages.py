@@ -87,3 +87,9 @@ def test_text_typed_but_not_saved_is_offered_back(page: Page, live_server: LiveS
     page.goto(form)
     expect(page.get_by_role("heading", level=1, name="Add text")).to_be_visible()
     expect(page.get_by_text("not saved")).to_have_count(0)
+    # Signing out clears any copy kept on this computer.
+    page.get_by_label("Text", exact=True).fill("Something private")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.startsWith('newsletter.draft:'))")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1, name="Sign in")).to_be_visible()
+    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('newsletter.draft:'))") == []
