@@ -123,11 +123,19 @@ def _inline(html: str) -> str:
     ).transform()
 
 
+# The email's dark mode (see templates/email/shell.mjml.j2): text 15:1 and links 11:1 on the page colour.
+DARK = {"page": "#121212", "text": "#ececec", "link": "#9ec5ff"}
+# Tells mail apps the email has its own dark styles, so they use them instead of inverting colours.
+_COLOR_SCHEME = '<meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark">'
+
+
 def render_email_html(doc: IssueDocument, slug: str, theme: Theme, settings: Settings) -> tuple[str, str]:
     context = _context(doc, slug, theme, settings, PLACEHOLDERS["name"])
     context["personal"] = PLACEHOLDERS
+    context["dark"] = DARK
     mjml_source = environment().get_template("email/shell.mjml.j2").render(context)
-    return mjml_source, _inline(_compile_mjml(mjml_source))
+    html = _compile_mjml(mjml_source).replace("</head>", _COLOR_SCHEME + "</head>", 1)
+    return mjml_source, _inline(html)
 
 
 def render_text(doc: IssueDocument, slug: str, theme: Theme, settings: Settings) -> str:

@@ -444,6 +444,7 @@ PREVIEW_VIEWS = {
     "desktop": "Email, desktop",
     "phone": "Email, phone",
     "dark": "Email, dark mode",
+    "forced-dark": "Email, dark mode forced by the app",
     "text": "Plain text",
     "web": "Web page",
 }
@@ -487,6 +488,9 @@ def preview_email(slug: str) -> Response:
     with session_scope() as session:
         html = rendered(_issue(session, slug), get_theme(), _settings()).html.public
     if request.args.get("mode") == "dark":
+        # The email's own dark styles, as Apple Mail and Outlook show them, whatever this computer's setting.
+        html = html.replace("@media (prefers-color-scheme: dark)", "@media all")
+    elif request.args.get("mode") == "forced-dark":
         html = html.replace("</head>", _FORCED_DARK + "</head>", 1)
     return _frame(html)
 

@@ -156,9 +156,10 @@ def test_compose_review_approve_send_and_unsubscribe(browser: Browser, page: Pag
 
     # Previews, each checked.
     for view, name in (("desktop", "Email, desktop"), ("phone", "Email, phone"), ("dark", "Email, dark mode"),
-                       ("text", "Plain text"), ("web", "Web page")):
+                       ("forced-dark", "Email, dark mode forced by the app"), ("text", "Plain text"),
+                       ("web", "Web page")):
         page.goto(live_server.at(f"/team/issues/winter-news-for-families-2026-12-01/preview?view={view}"))
-        expect(page.get_by_role("link", name=name)).to_have_attribute("aria-current", "page")
+        expect(page.get_by_role("link", name=name, exact=True)).to_have_attribute("aria-current", "page")
         assert_accessible(page, f"composer-preview-{view}")
     page.get_by_role("link", name="Back to Winter news for families").click()
 

@@ -55,3 +55,24 @@ def test_email_without_style_elements_at_320px(page: Page, rendered: RenderedIss
     page.wait_for_function("() => document.querySelectorAll('style').length === 0")
     assert_no_horizontal_scroll(page, "email at 320px with <style> removed")
     assert_accessible(page, "email-320-no-style")  # inline styles alone must still give contrast and target sizes
+
+
+def test_email_in_dark_mode_keeps_contrast(page: Page, rendered: RenderedIssue) -> None:
+    """Mail apps that honour prefers-color-scheme get the email's own dark styles, and they pass axe."""
+    page.emulate_media(color_scheme="dark")
+    _load(page, rendered.html.public, 700)
+    colours = page.evaluate("""() => {
+        const style = el => getComputedStyle(el);
+        const button = document.querySelector('.nl-button a');
+        return {
+            page: style(document.querySelector('.nl-body')).backgroundColor,
+            heading: style(document.querySelector('h1')).color,
+            link: style(document.querySelector('.nl-body p a:not(.nl-button a)') || document.querySelector('a')).color,
+            button: button ? [style(button).color, style(button).backgroundColor] : null,
+        };
+    }""")
+    assert colours["page"] == "rgb(18, 18, 18)" and colours["heading"] == "rgb(236, 236, 236)", colours
+    assert colours["button"] == ["rgb(255, 255, 255)", "rgb(29, 79, 145)"], colours
+    assert_accessible(page, "email-dark-700")
+    _load(page, rendered.html.public, 375)
+    assert_accessible(page, "email-dark-375")

@@ -229,7 +229,7 @@ def test_preview_views_and_the_sandboxed_email_frame(as_user: Callable[[str], Te
     client = as_user(team.editor)
     slug = _new_issue(client)
     _add(client, slug, EVERY_BLOCK[1])
-    for view in ("desktop", "phone", "dark", "text", "web"):
+    for view in ("desktop", "phone", "dark", "forced-dark", "text", "web"):
         assert client.get(f"/team/issues/{slug}/preview?view={view}").status_code == 200
     text = client.get(f"/team/issues/{slug}/preview?view=text").get_data(as_text=True)
     assert "Families told us what works" in text and "https://example.org/guide" in text
@@ -237,8 +237,10 @@ def test_preview_views_and_the_sandboxed_email_frame(as_user: Callable[[str], Te
     assert "sandbox" in frame.headers["Content-Security-Policy"]
     assert "allow-scripts" not in frame.headers["Content-Security-Policy"]
     assert frame.headers["Cache-Control"] == "no-store"
-    dark = client.get(f"/team/issues/{slug}/preview/email?mode=dark").get_data(as_text=True)
-    assert "invert(1)" in dark and "invert(1)" not in frame.get_data(as_text=True)
+    forced = client.get(f"/team/issues/{slug}/preview/email?mode=forced-dark").get_data(as_text=True)
+    assert "invert(1)" in forced and "invert(1)" not in frame.get_data(as_text=True)
+    own = client.get(f"/team/issues/{slug}/preview/email?mode=dark").get_data(as_text=True)
+    assert "@media all" in own and "prefers-color-scheme: dark" in frame.get_data(as_text=True)
 
 
 def test_duplicate_starts_next_month_and_only_a_draft_can_be_deleted(as_user: Callable[[str], TeamClient],
