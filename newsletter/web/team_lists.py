@@ -49,7 +49,16 @@ EXPORT_STATUSES = {
 }
 LIST_LABELS = {"slug": "Slug:", "name": "Name:", "description": "Description:"}
 IMPORT_LABELS = {"file": "CSV file:", "consent": "Where and how they agreed:", "confirmed": "Already confirmed:",
-                 "encoding": "File encoding:"}
+                 "encoding": "File encoding:", "email_column": "Column with the email addresses:",
+                 "name_column": "Column with the names:"}
+# The importer speaks to the command line; on the form, the same advice names the form's own fields.
+_FOR_THE_FORM = (
+    ("say which column it is with --map 'COLUMN=email'",
+     "type its heading in “Column with the email addresses”"),
+    ("import it with --encoding cp1252 (the usual Windows encoding)",
+     "choose “Windows” as the file encoding"),
+    ("--map names a column the file does not have", "There is no column with the heading you typed"),
+)
 # A page of problems stays readable; the downloadable CSV has every one.
 PROBLEMS_SHOWN = 500
 QUERY_MAX = 320
@@ -61,6 +70,8 @@ def _sentence(error: Exception) -> str:
     Only a plain first word is capitalised: a message may start with the file's name ("people.csv is empty").
     """
     text = str(error).strip()
+    for command_line, form in _FOR_THE_FORM:
+        text = text.replace(command_line, form)
     if text.split(" ", 1)[0].isalpha():
         text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "?", "!")) else text + "."
@@ -157,7 +168,12 @@ def import_file(slug: str) -> Any:
     consent = request.form.get("consent", "").strip()
     confirmed = request.form.get("confirmed") == "yes"
     encoding = request.form.get("encoding", "utf-8")
-    values = {"consent": consent, "confirmed": "yes" if confirmed else "", "encoding": encoding}
+    email_column = request.form.get("email_column", "").strip()
+    name_column = request.form.get("name_column", "").strip()
+    values = {"consent": consent, "confirmed": "yes" if confirmed else "", "encoding": encoding,
+              "email_column": email_column, "name_column": name_column}
+    # The same as `--map 'COLUMN=email'`: for a heading the importer does not recognise.
+    mapping = {column: target for column, target in ((email_column, "email"), (name_column, "name")) if column}
     errors: dict[str, str] = {}
     if upload is None or not upload.filename:
         errors["file"] = "Choose the CSV file to import."
@@ -185,9 +201,10 @@ def import_file(slug: str) -> Any:
         upload.save(path)
         try:
             report = import_csv(path, targets, session_scope, consent=consent if confirmed else None,
-                                encoding=encoding, problems_path=reports.problems_path(token))
+                                mapping=mapping, encoding=encoding, problems_path=reports.problems_path(token))
         except ImportRefused as error:
-            errors["file"] = _sentence(error)
+            message = _sentence(error)
+            errors["email_column" if message.startswith("There is no column with the heading") else "file"] = message
     if errors:
         return _list_page(slug, values, errors, 400)
     reports.save(token, owner=current_user().id, slug=slug, filename=filename, confirmed=confirmed, report=report)

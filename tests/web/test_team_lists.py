@@ -212,6 +212,24 @@ def test_the_import_form_follows_the_clis_consent_rules(as_user: Callable[[str],
     assert _status("jo.bloggs@example.org") is SubscriptionStatus.UNCONFIRMED
 
 
+def test_unrecognised_headings_are_named_on_the_form(as_user: Callable[[str], TeamClient], team: Team) -> None:
+    _make_list()
+    client = as_user(team.approver)
+    odd = b"Parent or carer email,Who to write to\nsam@example.org,Sam Carer\n"
+    refused = _upload(client, odd)
+    page = _text(refused)
+    assert refused.status_code == 400 and "--map" not in page
+    assert "type its heading in “Column with the email addresses”" in page
+    typo = _upload(client, odd, email_column="Parent email")
+    assert typo.status_code == 400 and 'href="#field-email_column"' in _text(typo)
+    assert 'value="Parent email"' in _text(typo), "what was typed is kept"
+    done = _upload(client, odd, email_column="Parent or carer email", name_column="Who to write to")
+    assert done.status_code == 302
+    assert _status("sam@example.org") is SubscriptionStatus.UNCONFIRMED
+    with session_scope() as session:
+        assert store.get_subscriber(session, "sam@example.org").name == "Sam Carer"
+
+
 # --- export ------------------------------------------------------------------------------------------
 
 
