@@ -215,6 +215,10 @@ def test_compose_review_approve_send_and_unsubscribe(browser: Browser, page: Pag
     page.get_by_role("button", name="Send now to 3 people").click()
     expect(page.locator("[data-field='state-words']")).to_have_text("Finished", timeout=60_000)
     expect(page.locator("[data-field='sent']")).to_have_text("3")
+    # Only what still makes sense is offered once it has finished.
+    expect(page.get_by_role("button", name="Pause")).to_be_hidden()
+    expect(page.get_by_role("button", name="Cancel sending")).to_be_hidden()
+    expect(page.get_by_role("button", name="Retry failed")).to_be_visible()
     assert_accessible(page, "composer-campaign-finished")
     page.get_by_role("link", name="Sending").click()
     expect(page.get_by_role("row", name=re.compile("Winter news for families"))).to_contain_text("3 of 3")

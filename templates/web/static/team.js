@@ -222,6 +222,9 @@
           set("seconds_left", data.seconds_left === null ? "not known yet" : data.seconds_left + " seconds");
           bar.max = data.total || 1;
           bar.value = data.done;
+          document.querySelectorAll("form[data-states]").forEach(function (form) {
+            form.hidden = form.getAttribute("data-states").split(" ").indexOf(data.state) === -1;
+          });
           if (!data.finished) { window.setTimeout(tick, 2000); }
         })
         .catch(function () { window.setTimeout(tick, 5000); });
