@@ -8,6 +8,7 @@ reload never repeats an action.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -240,6 +241,30 @@ def _block_page(issue: Issue, block_type: str, values: dict[str, str], errors: d
                        form=form, values=values, errors=errors, key=key, position=position), status
 
 
+def _save_block(session: Session, issue: Issue, block_type: str, key: str | None, position: int | None,
+                change: Callable[[dict[str, Any]], Any]) -> tuple[Any, Any]:
+    """Read the posted form into a block and apply `change` to the issue.
+
+    Returns (a response to send instead, None) when the form has mistakes (shown again with what was
+    typed, nothing saved) or the issue can no longer change; otherwise (None, what `change` returned).
+    """
+    uploaded, errors = _uploads(block_type)
+    raw = block_from_form(block_type, request.form, uploaded)
+    result = None
+    try:
+        result = change(raw)
+    except editing.BlockInvalid as error:
+        errors = {**error.fields, **errors}
+    except editing.NotEditable as error:
+        flash(str(error), "error")
+        return redirect(url_for("composer.edit", slug=issue.slug)), None
+    if errors:
+        session.rollback()
+        values = {**request.form.to_dict(), **uploaded}
+        return _block_page(issue, block_type, values, errors, key, position, 400), None
+    return None, result
+
+
 @composer.route("/issues/<slug>/blocks/new", methods=["GET", "POST"])
 @login_required
 def new_block(slug: str) -> Any:
@@ -251,18 +276,11 @@ def new_block(slug: str) -> Any:
         issue = _issue(session, slug)
         if request.method == "GET":
             return _block_page(issue, block_type, {}, {}, None, position)
-        uploaded, errors = _uploads(block_type)
-        raw = block_from_form(block_type, request.form, uploaded)
-        try:
-            key, notice = editing.add_block(issue, raw, position)
-        except editing.BlockInvalid as error:
-            errors = {**error.fields, **errors}
-        except editing.NotEditable as error:
-            flash(str(error), "error")
-            return redirect(url_for("composer.edit", slug=slug))
-        if errors:
-            session.rollback()
-            return _block_page(issue, block_type, {**request.form.to_dict(), **uploaded}, errors, None, position, 400)
+        page, result = _save_block(session, issue, block_type, None, position,
+                                   lambda raw: editing.add_block(issue, raw, position))
+        if page is not None:
+            return page
+        key, notice = result
     _notice(notice)
     flash(f"Added the {FORMS[block_type].title.lower()} block.")
     _saved(block_type)
@@ -281,18 +299,10 @@ def edit_block(slug: str, key: str) -> Any:
         block_type = block["type"]
         if request.method == "GET":
             return _block_page(issue, block_type, form_values(block), {}, key, None)
-        uploaded, errors = _uploads(block_type)
-        raw = block_from_form(block_type, request.form, uploaded)
-        try:
-            notice = editing.replace_block(issue, key, raw)
-        except editing.BlockInvalid as error:
-            errors = {**error.fields, **errors}
-        except editing.NotEditable as error:
-            flash(str(error), "error")
-            return redirect(url_for("composer.edit", slug=slug))
-        if errors:
-            session.rollback()
-            return _block_page(issue, block_type, {**request.form.to_dict(), **uploaded}, errors, key, None, 400)
+        page, notice = _save_block(session, issue, block_type, key, None,
+                                   lambda raw: editing.replace_block(issue, key, raw))
+        if page is not None:
+            return page
     _notice(notice)
     flash(f"Saved the {FORMS[block_type].title.lower()} block.")
     _saved()
@@ -376,45 +386,41 @@ def delete(slug: str) -> Response:
     return redirect(url_for("composer.issues"))
 
 
+def _step(slug: str, move: Callable[[Session, Issue], None], done: str) -> Response:
+    """One move along the lifecycle; a move the lifecycle or the rules do not allow is said, not raised."""
+    with session_scope() as session:
+        try:
+            move(session, _issue(session, slug))
+            flash(done)
+        except (store.InvalidTransition, workflow.NotAllowed) as error:
+            flash(str(error), "error")
+    return redirect(url_for("composer.edit", slug=slug))
+
+
 @composer.route("/issues/<slug>/submit", methods=["POST"])
 @login_required
 def submit(slug: str) -> Response:
-    with session_scope() as session:
-        try:
-            workflow.submit(_issue(session, slug))
-            flash("Submitted for review. An approver can now approve it.")
-        except store.InvalidTransition as error:
-            flash(str(error), "error")
-    return redirect(url_for("composer.edit", slug=slug))
+    return _step(slug, lambda _, issue: workflow.submit(issue), "Submitted for review. An approver can now approve it.")
+
+
+def _approve(session: Session, issue: Issue) -> None:
+    if not _checks(issue).ok:
+        raise workflow.NotAllowed("Fix the errors in the checks before approving.")
+    user = session.get(User, current_user().id)
+    assert user is not None
+    workflow.approve(issue, user, _settings())
 
 
 @composer.route("/issues/<slug>/approve", methods=["POST"])
 @approver_required
 def approve(slug: str) -> Response:
-    with session_scope() as session:
-        issue = _issue(session, slug)
-        user = session.get(User, current_user().id)
-        assert user is not None
-        try:
-            if not _checks(issue).ok:
-                raise workflow.NotAllowed("Fix the errors in the checks before approving.")
-            workflow.approve(issue, user, _settings())
-            flash("Approved. It can now be scheduled or sent.")
-        except (workflow.NotAllowed, store.InvalidTransition) as error:
-            flash(str(error), "error")
-    return redirect(url_for("composer.edit", slug=slug))
+    return _step(slug, _approve, "Approved. It can now be scheduled or sent.")
 
 
 @composer.route("/issues/<slug>/return", methods=["POST"])
 @login_required
 def return_to_draft(slug: str) -> Response:
-    with session_scope() as session:
-        try:
-            workflow.back_to_draft(_issue(session, slug))
-            flash("Back to draft.")
-        except store.InvalidTransition as error:
-            flash(str(error), "error")
-    return redirect(url_for("composer.edit", slug=slug))
+    return _step(slug, lambda _, issue: workflow.back_to_draft(issue), "Back to draft.")
 
 
 @composer.route("/issues/<slug>/test-send", methods=["POST"])
