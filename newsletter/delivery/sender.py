@@ -214,6 +214,9 @@ def work(
                     # Not this reader's fault: put the row back without using an attempt and slow everyone.
                     limiter.penalise(throttle_delay)
                     throttle_delay = min(throttle_delay * 2, 60.0)
+                    # Permits already in hand would send straight into the same refusal and double the
+                    # penalty each time; drop them so this worker waits out the penalty like the others.
+                    permits = 0
                     batch.settle(claim, Outcome(claim.delivery_id, DeliveryState.QUEUED, claim.attempts,
                                                 reply=str(error), reason="throttled"))
                     continue

@@ -157,6 +157,18 @@ def _wait_finished(campaign_id: int, timeout: float) -> None:
     pytest.fail(f"campaign {campaign_id} not finished after {timeout}s: {counts}; claims held: {holders}")
 
 
+def _wait_for_log(folder: Path, names: tuple[str, ...], needles: tuple[str, ...], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name in names:
+            path = folder / name
+            text = path.read_text(errors="replace") if path.exists() else ""
+            if any(needle in text for needle in needles):
+                return
+        time.sleep(0.05)
+    pytest.fail(f"no worker logged any of {needles} within {timeout}s")
+
+
 def _wait_sent(campaign_id: int, at_least: int, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -243,7 +255,8 @@ def test_redis_restart_mid_send_loses_nobody(db: Settings, tmp_path: Path, redis
             processes.beat()
             _wait_sent(campaign_id, 200)
             redis_server.stop()  # no persistence: every queued message is gone
-            time.sleep(1.0)  # noqa: a real outage lasts a while; nothing to wait on while it is down
+            # The outage lasts until a worker has run into it (a refused connection in its log).
+            _wait_for_log(tmp_path, ("one.log", "two.log"), ("Connection refused", "Error 111", "unavailable"))
             redis_server.start()
             _wait_finished(campaign_id, timeout=240)
         finally:
