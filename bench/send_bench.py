@@ -160,7 +160,13 @@ def main() -> None:
                                            f"--schedule={folder / 'beat'}"], cwd=ROOT, env=env,
                                           stdout=open(folder / "beat.log", "wb"), stderr=subprocess.STDOUT,
                                           start_new_session=True))
-        time.sleep(3)  # let the workers connect before the clock starts
+        # The clock starts when every worker answers, so start-up is not counted as sending time.
+        from newsletter.delivery.celery_app import app as celery_app
+
+        ready = time.monotonic() + 60
+        while len(celery_app.control.ping(timeout=0.5)) < args.workers:
+            if time.monotonic() > ready:
+                raise RuntimeError("the workers did not answer within 60 s")
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "newsletter.cli", "send", "co-production-week-2026", "--list",
                         "send-news"], cwd=ROOT, env=env, check=True)
