@@ -314,6 +314,7 @@ def serve(host: str, port: int) -> None:
     from newsletter.web import create_app
 
     settings = _settings()
+    settings.refuse_development_secret_off_loopback()
     for line in first_start(settings):
         click.echo(line)
     app = create_app(settings)

@@ -8,6 +8,7 @@ half-way through a send.
 from __future__ import annotations
 
 import functools
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 from dataclasses import dataclass
@@ -60,7 +61,9 @@ class Settings(BaseSettings):
     # Sending: the pace the SMTP provider allows, shared by every worker (see delivery/ratelimit.py).
     send_rate: Annotated[float, Field(gt=0, le=100_000)] = 50.0
     send_rate_per_day: Annotated[int, Field(ge=0)] = 0
-    send_burst: Annotated[int, Field(ge=1, le=10_000)] = 50
+    # How many may go at once after a quiet spell. Unset: one second's worth of the rate (at least 1,
+    # at most 50), because a fixed 50 would empty a 30-a-minute relay's allowance in one go.
+    send_burst: Annotated[int | None, Field(ge=1, le=10_000)] = None
     send_batch_size: Annotated[int, Field(ge=1, le=5_000)] = 200
     # How long a worker owns the rows it claimed; a dead worker's rows are taken back after this.
     send_lease_seconds: Annotated[float, Field(gt=0)] = 120.0
@@ -145,12 +148,45 @@ class Settings(BaseSettings):
             raise ValueError('must be an address such as "Local Offer Team <news@example.org>"')
         return value
 
+    def burst_for(self, rate: float) -> int:
+        """The burst for a server sending at `rate` a second: the setting, or one second's worth."""
+        if self.send_burst is not None:
+            return self.send_burst
+        return max(1, min(50, int(rate)))
+
+    def refuse_development_secret_off_loopback(self) -> None:
+        """Stop start-up when the built-in secret would sign sessions and links for a public address.
+
+        Anyone can read DEVELOPMENT_SECRET in the source and forge a session cookie or an unsubscribe link
+        with it, so it may only sign for this machine (`make run`). Every entry point that serves or
+        sends calls this: `newsletter serve`, `create_app()` (gunicorn), `newsletter send`, the Celery
+        worker and beat.
+        """
+        if self.secret_key != DEVELOPMENT_SECRET or _is_loopback(urlsplit(self.base_url).hostname or ""):
+            return
+        raise SettingsError(
+            f"setting NEWSLETTER_SECRET_KEY is missing: NEWSLETTER_BASE_URL {self.base_url} is not this machine, "
+            "so set NEWSLETTER_SECRET_KEY to a long random value, for example the output of "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+        )
+
     @functools.cached_property
     def sender_domain(self) -> str:
         """The domain Message-IDs, List-Ids and VERP addresses are made on (never the worker's hostname)."""
         from email.utils import parseaddr
 
         return parseaddr(self.from_address)[1].rsplit("@", 1)[1].lower()
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and `localhost` (RFC 6761 keeps `*.localhost` on this machine too)."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _describe(error: ValidationError) -> str:

@@ -50,3 +50,61 @@ def test_several_smtp_servers_each_with_its_pace(settings, monkeypatch: pytest.M
     monkeypatch.setenv("NEWSLETTER_SMTP_URL", "smtp://relay1.example.org?speed=fast")
     with pytest.raises(SettingsError, match="unknown or invalid option speed=fast"):
         load_settings()
+
+
+# --- the built-in development secret (issue 9, item 4) ----------------------------------------------
+
+
+def _with_development_secret(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
+    from newsletter.config import reset_settings
+
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY")
+    monkeypatch.setenv("NEWSLETTER_BASE_URL", base_url)
+    reset_settings()
+
+
+@pytest.mark.parametrize("base_url", ["https://news.example.org", "http://192.168.1.20:8000", "http://[2001:db8::1]/",
+                                      "http://localhost.example.org", "http://127.0.0.1.nip.io:8000"])
+def test_development_secret_is_refused_for_a_public_address(settings, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                            base_url: str) -> None:
+    from newsletter.web import create_app
+
+    _with_development_secret(monkeypatch, base_url)
+    loaded = load_settings()
+    with pytest.raises(SettingsError) as refused:
+        loaded.refuse_development_secret_off_loopback()
+    message = str(refused.value)
+    assert "\n" not in message and "set NEWSLETTER_SECRET_KEY" in message
+    with pytest.raises(SettingsError, match="NEWSLETTER_SECRET_KEY"):
+        create_app(loaded)  # what gunicorn calls
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000", "http://127.0.1.1:5000", "http://localhost:8000",
+                                      "http://[::1]:8000", "http://app.localhost"])
+def test_development_secret_still_works_on_this_machine(settings, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                        base_url: str) -> None:
+    from newsletter.web import create_app
+
+    _with_development_secret(monkeypatch, base_url)
+    loaded = load_settings()
+    loaded.refuse_development_secret_off_loopback()
+    assert create_app(loaded).config["SECRET_KEY"] == "development-only-secret-change-me"
+
+
+def test_own_secret_is_accepted_on_a_public_address(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.refuse_development_secret_off_loopback()  # https://news.example.org with the test's own key
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["send", "any-issue", "--list", "news"]])
+def test_serve_and_send_refuse_the_development_secret_with_one_line(settings, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                                    tmp_path, command: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from newsletter.cli import main
+
+    _with_development_secret(monkeypatch, "https://news.example.org")
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: setting NEWSLETTER_SECRET_KEY is missing")
+    assert not (tmp_path / "newsletter.db").exists(), "refused before touching the database"

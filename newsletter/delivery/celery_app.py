@@ -7,9 +7,11 @@ worker's message goes back to the queue), and no ETAs longer than a few seconds.
 
 from __future__ import annotations
 
-from celery import Celery
+import sys
 
-from newsletter.config import get_settings
+from celery import Celery, signals
+
+from newsletter.config import SettingsError, get_settings
 
 def make_celery() -> Celery:
     settings = get_settings()
@@ -30,6 +32,20 @@ def make_celery() -> Celery:
         beat_schedule={"tick": {"task": "newsletter.tick", "schedule": settings.tick_seconds}},
     )
     return app
+
+
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _refuse_development_secret(**_: object) -> None:
+    """A worker or beat with the built-in secret would sign links for a public address: stop with one line.
+
+    Celery logs and swallows exceptions from signal handlers, so this exits instead of raising.
+    """
+    try:
+        get_settings().refuse_development_secret_off_loopback()
+    except SettingsError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 app = make_celery()

@@ -98,6 +98,7 @@ def register(main: click.Group) -> None:
         from newsletter.issues import store
 
         settings = get_settings()
+        settings.refuse_development_secret_off_loopback()
         try:
             with session_scope() as session:
                 campaign = campaigns.create_campaign(

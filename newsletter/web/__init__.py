@@ -23,6 +23,7 @@ CSP = (
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
     settings = settings or get_settings()
+    settings.refuse_development_secret_off_loopback()
     app = Flask(
         __name__,
         static_folder=str(templates_dir() / "web" / "static"),
