@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from newsletter.headersafe import check_one_line
 
 # A development key: good enough for the embedded default on one machine, refused in production.
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -133,6 +136,10 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
+        # Every personal link, and so the List-Unsubscribe header, starts with it.
+        check_one_line(value)
+        if any(ch.isspace() for ch in value):
+            raise ValueError("must not contain spaces")
         parts = urlsplit(value)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an absolute http:// or https:// address")
@@ -143,9 +150,23 @@ class Settings(BaseSettings):
     def _from_address(cls, value: str) -> str:
         from email.utils import parseaddr
 
+        # It is the From header of every message: a line break here would add headers to all of them.
+        check_one_line(value)
         _, address = parseaddr(value)
         if "@" not in address:
             raise ValueError('must be an address such as "Local Offer Team <news@example.org>"')
+        if not address.rsplit("@", 1)[1].isascii():
+            # The domain names every Message-ID and List-Id, which must be ASCII.
+            raise ValueError("the domain must be written in ASCII (for an international domain, its xn-- form)")
+        return value
+
+    @field_validator("dkim_selector")
+    @classmethod
+    def _dkim_selector(cls, value: str) -> str:
+        # Written into every DKIM-Signature header and looked up in DNS: one DNS name, nothing else.
+        if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*",
+                            value):
+            raise ValueError("must be a DNS name such as newsletter or news-2026")
         return value
 
     def burst_for(self, rate: float) -> int:

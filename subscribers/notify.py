@@ -21,6 +21,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 from newsletter.config import Settings
 from newsletter.delivery.transport import Transport, transport_for
+from newsletter.headersafe import check_header
 
 SMTP_POLICY = policy.SMTP.clone(max_line_length=78)
 
@@ -97,6 +98,9 @@ def _content(notice: Notice, organisation: str) -> _Content:
 
 def build_notice(settings: Settings, notice: Notice, organisation: str = "the Local Offer Team") -> bytes:
     content = _content(notice, organisation)
+    check_header("the From address", settings.from_address)
+    check_header("the reader's name", notice.name or "")
+    check_header("the reader's address", notice.to)
     message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = settings.from_address
     message["To"] = Address(display_name=notice.name or "", addr_spec=notice.to)

@@ -11,6 +11,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from newsletter.headersafe import check_header
 from newsletter.render.pipeline import RenderedIssue
 
 # SMTP policy: CRLF line ends and lines folded to RFC 5322 limits; smtplib sends bytes as they are.
@@ -27,6 +28,15 @@ def build_message(
     personal: dict[str, str],
     domain: str,
 ) -> bytes:
+    # The email package refuses CR and LF itself but fails later, and less clearly, on U+2028 and the like.
+    check_header("the From address", from_address)
+    check_header("the subject", subject)
+    check_header("the language", language)
+    if isinstance(to, Address):
+        check_header("the reader's name", to.display_name)
+        check_header("the reader's address", to.addr_spec)
+    else:
+        check_header("the reader's address", to)
     message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = from_address
     message["To"] = to

@@ -5,6 +5,10 @@ too slow for the delivery target. Here everything that is the same for all reade
 the MIME structure, the quoted-printable bodies) is encoded once per campaign. The personal parts
 are quoted-printable encoded on their own and slotted in between soft line breaks, which QP allows
 anywhere, so no line ever passes 76 characters and nothing is encoded twice.
+
+Every value written into a header goes through `check_header` first (newsletter/headersafe.py): a
+value with a line break would otherwise add headers of its own, so HeaderValueError is raised
+instead and the message is never built.
 """
 
 from __future__ import annotations
@@ -21,11 +25,16 @@ from email import policy
 from email.utils import formataddr, formatdate, parseaddr
 from html import escape
 
+from newsletter.headersafe import HeaderValueError, check_header
 from newsletter.render.personalise import PersonalTemplate
 from newsletter.render.pipeline import RenderedIssue
 
 _FOLD = policy.SMTP.clone(max_line_length=78)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9 .'_-]*$")
+# A List-Id identifier is a dot-atom (RFC 2919): our slug and our domain, nothing to escape.
+_LIST_ID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+# RFC 2047: an encoded-word is at most 75 characters; "=?utf-8?b?" + "?=" leave 63, so 45 bytes of text.
+_WORD_BYTES = 45
 SOFT_BREAK = b"=\r\n"
 
 
@@ -46,9 +55,44 @@ def qp(text: str) -> bytes:
     return encoded if encoded.endswith(b"\r\n") else encoded + SOFT_BREAK
 
 
-def header(name: str, value: str) -> bytes:
-    """A header folded and, when not ASCII, RFC 2047 encoded by the email package (done once, not per reader)."""
+def header(name: str, value: str, field: str | None = None) -> bytes:
+    """A header folded and, when not ASCII, RFC 2047 encoded by the email package (done once, not per reader).
+
+    HeaderValueError (naming `field`, or the header) if the value holds a line break or control character.
+    """
+    check_header(field or f"the {name} header", value)
     return _FOLD.fold(*_FOLD.header_store_parse(name, value)).encode("ascii")
+
+
+def _encoded_words(text: str) -> str:
+    """`text` as RFC 2047 base64 encoded-words, folded between words (decoders join adjacent words)."""
+    words, chunk, size = [], [], 0
+    for char in text:
+        width = len(char.encode("utf-8"))
+        if size + width > _WORD_BYTES:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    words.append("".join(chunk))
+    encoded = ("=?utf-8?b?" + base64.b64encode(word.encode("utf-8")).decode("ascii") + "?=" for word in words)
+    return "\r\n ".join(encoded)
+
+
+def list_id_header(list_name: str, list_id: str) -> bytes:
+    """`List-Id: "Name" <slug.domain>` (RFC 2919), the name a quoted-string, or encoded-words when not ASCII.
+
+    Written by hand rather than by the email package, which treats List-Id as unstructured text and
+    may fold the identifier itself into an encoded-word, where list filters no longer find it.
+    """
+    check_header("the list name", list_name)
+    if not _LIST_ID.match(list_id):
+        raise HeaderValueError("the list identifier", list_id, f"{list_id!r} is not a slug and a domain name")
+    if list_name.isascii():
+        phrase = '"' + list_name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:
+        phrase = _encoded_words(list_name)
+    return f"List-Id: {phrase} <{list_id}>\r\n".encode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +193,13 @@ class PreparedMessage:
         self.name_fallback = name_fallback
         self.boundary = "=_nl_" + secrets.token_hex(12)
         self._date = _DateCache()
+        check_header("the sending domain", domain)
         fixed = [
-            header("From", from_address),
-            header("Subject", subject),
+            header("From", from_address, "the From address"),
+            header("Subject", subject, "the subject"),
             b"MIME-Version: 1.0\r\n",
-            header("Content-Language", language),
-            f'List-Id: "{list_name}" <{list_id}>\r\n'.encode()
-            if list_name.isascii() and '"' not in list_name
-            else header("List-Id", f"{list_name} <{list_id}>"),
+            header("Content-Language", language, "the language"),
+            list_id_header(list_name, list_id),
             b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
             f"Feedback-ID: {campaign_id}:{list_id.split('.')[0]}:newsletter:{domain}\r\n".encode(),
             f'Content-Type: multipart/alternative; boundary="{self.boundary}"\r\n'.encode(),
@@ -180,14 +223,18 @@ class PreparedMessage:
 
     def _to(self, recipient: Recipient) -> bytes:
         name = recipient.name
+        check_header("the reader's address", recipient.email)
         if not name:
             return f"To: {recipient.email}\r\n".encode() if recipient.email.isascii() else header("To", recipient.email)
         if _SAFE_NAME.match(name) and recipient.email.isascii():
             return f'To: "{name}" <{recipient.email}>\r\n'.encode()
-        return header("To", formataddr((name, recipient.email)))
+        return header("To", formataddr((check_header("the reader's name", name), recipient.email)))
 
     def build(self, recipient: Recipient) -> bytes:
         name = recipient.name or self.name_fallback
+        # Written into List-Unsubscribe below without the email package: checked here instead.
+        check_header("the unsubscribe link", recipient.unsubscribe_url)
+        check_header("the unsubscribe address", recipient.mailto_unsubscribe)
         text_values = {
             "unsubscribe_url": qp(recipient.unsubscribe_url),
             "preferences_url": qp(recipient.preferences_url),
