@@ -15,7 +15,7 @@ from newsletter.config import SettingsError, get_settings
 
 def make_celery() -> Celery:
     settings = get_settings()
-    app = Celery("newsletter", include=["newsletter.delivery.tasks"])
+    app = Celery("newsletter", include=["newsletter.delivery.tasks", "subscribers.tasks"])
     app.conf.update(
         # With no Redis the embedded runner sends in-process; Celery then never gets a message.
         broker_url=settings.redis_url or "memory://",

@@ -1,0 +1,94 @@
+"""Mail that a public form asks for, sent off the request path, so the answer takes the same time for any address.
+
+"Email me a new link" (`/preferences`) must not tell a stranger which addresses are on our lists. Sending
+inside the request did: a known address answered after an SMTP conversation, an unknown one at once. So
+the request only hands the address over, and looking it up, deciding and sending all happen later, the
+same way for every address: in a Celery task when `NEWSLETTER_REDIS_URL` is set (the send workers run
+there already), otherwise in one thread of this process draining a queue (the embedded default).
+
+A request lost in a crash costs one email the person can ask for again, never anything about who is
+subscribed. Failures are logged without the address: readers' addresses stay out of the logs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+import time
+
+from newsletter.config import Settings
+from newsletter.db import session_scope
+from newsletter.delivery.transport import DeliveryError
+from subscribers import signup
+from subscribers.notify import send_notice
+
+log = logging.getLogger(__name__)
+
+
+def send_preferences_link(settings: Settings, email: str) -> None:
+    """Look the address up and mail its owner a fresh link; nothing happens for an address we do not know."""
+    with session_scope() as session:
+        notice = signup.request_preferences_link(session, settings, email)
+    if notice is not None:
+        send_notice(settings, notice)
+
+
+def send_preferences_link_logged(settings: Settings, email: str) -> None:
+    """The same, for a background worker: a failure is logged (without the address) and goes no further."""
+    try:
+        send_preferences_link(settings, email)
+    except (DeliveryError, OSError) as error:
+        log.error("could not send a preferences-link email: %s", type(error).__name__)
+    except Exception:
+        log.exception("a preferences-link request failed")
+
+
+def request_preferences_link_later(settings: Settings, email: str) -> None:
+    """Hand the request over and return at once, whether or not the address is known."""
+    if settings.redis_url:
+        from subscribers.tasks import preferences_link
+
+        preferences_link.delay(email)
+    else:
+        _local.put(settings, email)
+
+
+class _LocalQueue:
+    """One daemon thread per process, started on first use, working through requests in order."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[Settings, str]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def put(self, settings: Settings, email: str) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="subscriber-mail", daemon=True)
+                self._thread.start()
+        self._jobs.put((settings, email))
+
+    def _run(self) -> None:
+        while True:
+            settings, email = self._jobs.get()
+            try:
+                send_preferences_link_logged(settings, email)
+            finally:
+                self._jobs.task_done()
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait until every request handed over so far is done; False if some are still waiting."""
+        deadline = time.monotonic() + timeout
+        while self._jobs.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+
+_local = _LocalQueue()
+drain = _local.drain
+# A clean stop (Ctrl+C on `newsletter serve`) sends what was already asked for.
+atexit.register(drain, 5.0)
