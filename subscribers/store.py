@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsletter.headersafe import one_line_problem
 from subscribers.emails import email_hash, normalise_email
 from subscribers.errors import InvalidList, ListNotFound, ListSlugTaken, SubscriberNotFound
 from subscribers.links import new_token_key
@@ -55,14 +56,26 @@ def create_list(
     if not name.strip():
         raise InvalidList("a list needs a name people will recognise, such as \"Short breaks and activities\"",
                           field="name")
+    name = check_list_name(name)
     if session.scalar(select(MailingList.id).where(MailingList.slug == slug)) is not None:
         raise ListSlugTaken(slug)
     mailing_list = MailingList(
-        slug=slug, name=name.strip(), description=description.strip(), public=public, double_opt_in=double_opt_in
+        slug=slug, name=name, description=description.strip(), public=public, double_opt_in=double_opt_in
     )
     session.add(mailing_list)
     session.flush()
     return mailing_list
+
+
+def check_list_name(name: str) -> str:
+    """The name as stored, or InvalidList: it is written into the List-Id header of every issue sent to the list."""
+    stripped = name.strip()
+    problem = one_line_problem(stripped)
+    if problem:
+        raise InvalidList(f"the name {problem}", field="name")
+    if len(stripped) > NAME_MAX:
+        raise InvalidList(f"the name must be {NAME_MAX} characters or fewer", field="name")
+    return stripped
 
 
 def get_list(session: Session, slug: str) -> MailingList:

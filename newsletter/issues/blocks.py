@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from newsletter.headersafe import check_one_line
 
 # BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, cy, zh-Hant-HK).
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -46,7 +49,10 @@ def _check_url(value: str, *, allow_mailto: bool = True) -> str:
 
 
 Url = Annotated[str, Field(min_length=1, max_length=2000)]
-Line = Annotated[str, Field(min_length=1, max_length=300)]
+# A field typed into a one-line box: no line breaks (U+2028 and U+0085 included) or control
+# characters, the rule that keeps the subject safe as a header (newsletter/headersafe.py).
+OneLine = Annotated[str, AfterValidator(check_one_line)]
+Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(check_one_line)]
 
 
 class _Block(BaseModel):
@@ -70,7 +76,7 @@ class ImageBlock(_Block):
     src: Url
     # Required: an empty string is the explicit statement "this image is decorative".
     alt: Annotated[str, Field(max_length=1000)]
-    caption: str | None = None
+    caption: OneLine | None = None
     link: Url | None = None
     width: Annotated[int, Field(ge=40, le=600)] | None = None
 
@@ -123,7 +129,7 @@ class StoryBlock(_Block):
 class QuoteBlock(_Block):
     type: Literal["quote"]
     text: Annotated[str, Field(min_length=1)]
-    cite: str | None = None
+    cite: OneLine | None = None
 
 
 class LabelledLink(_Block):
@@ -138,7 +144,7 @@ class LabelledLink(_Block):
 
 class ContactBlock(_Block):
     type: Literal["contact"]
-    heading: str | None = None
+    heading: OneLine | None = None
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     phone: Annotated[str, Field(pattern=r"^[0-9 +()-]{6,30}$")] | None = None
     links: list[LabelledLink] = []
@@ -172,7 +178,7 @@ SOCIAL_NETWORKS = {
 class SocialLink(_Block):
     network: str
     url: Url
-    label: str | None = None
+    label: OneLine | None = None
 
     @field_validator("network")
     @classmethod
@@ -195,7 +201,7 @@ class SocialLink(_Block):
 
 class SocialBlock(_Block):
     type: Literal["social"]
-    heading: str | None = None
+    heading: OneLine | None = None
     links: Annotated[list[SocialLink], Field(min_length=1)]
 
 
@@ -223,18 +229,11 @@ class IssueDocument(BaseModel):
 
     title: Line
     subject: Line
-    preheader: Annotated[str, Field(max_length=200)] = ""
+    preheader: Annotated[str, Field(max_length=200), AfterValidator(check_one_line)] = ""
     language: str = "en-GB"
     date: dt.date | None = None
     slug: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)] | None = None
     blocks: list[Block] = []
-
-    @field_validator("subject", "title")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        if "\n" in value or "\r" in value:
-            raise ValueError("must be a single line")
-        return value
 
     @field_validator("language")
     @classmethod
@@ -258,7 +257,8 @@ def _where(loc: tuple[int | str, ...], raw: Any) -> str:
             if isinstance(entry, dict):
                 block_type = str(entry.get("type", "no type"))
         # Positions inside a block (links of a contact or social block) count from 1, like blocks do.
-        rest = [str(part + 1) if isinstance(part, int) else str(part) for part in loc[2:] if part not in BLOCK_TYPES]
+        inside = loc[3:] if len(loc) > 2 and loc[2] in BLOCK_TYPES else loc[2:]  # pydantic names the block type first
+        rest = [str(part + 1) if isinstance(part, int) else str(part) for part in inside]
         field = ".".join(rest)
         where = f"block {index + 1} ({block_type})"
         return f"{where}, field {field}" if field else where
