@@ -1,7 +1,7 @@
 """Exporting a list as CSV, in the shape `subscribers import` reads back.
 
 Streams in keyset batches, so a 100,000-row list costs the same memory as a 100-row one. Cells that
-a spreadsheet would run as a formula are protected (see csvsafe.py).
+a spreadsheet would run as a formula are protected, headings included (see csvsafe.py).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def export_list(
         keys.update((row.attributes or {}).keys())
     attribute_keys = sorted(keys)
     writer = csv.writer(out)
-    writer.writerow(COLUMNS + attribute_keys)
+    # The headings too: an attribute's name is a heading someone typed in an imported file.
+    writer.writerow([csvsafe.protect(heading) for heading in COLUMNS + attribute_keys])
     count = 0
     for row in _rows(session, mailing_list.id, statuses):
         attributes = row.attributes or {}

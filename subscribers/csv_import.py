@@ -146,7 +146,7 @@ def _plan(header: list[str], mapping: dict[str, str]) -> ColumnPlan:
         raise ImportRefused(
             f"--map can send a column to {', '.join(TARGETS)}, not {', '.join(sorted(unknown_targets))}"
         )
-    names = [column.strip() for column in header]
+    names = [csvsafe.unprotect(column.strip()) for column in header]  # headings we exported come back as typed
     missing = [column for column in mapping if column.strip() not in names]
     if missing:
         raise ImportRefused(
@@ -304,7 +304,8 @@ class _Problems:
         if self.writer is None:
             handle = self.stack.enter_context(self.path.open("w", encoding="utf-8-sig", newline=""))
             self.writer = csv.writer(handle)
-            self.writer.writerow([*self.header, "import_line", "import_problem"])
+            headings = [csvsafe.protect(heading) for heading in self.header]
+            self.writer.writerow([*headings, "import_line", "import_problem"])
             self.report.problems_file = self.path
         # Exactly the header's columns, so the file can be fixed and imported as it is; extra values are in the reason.
         padded = (fields + [""] * len(self.header))[: len(self.header)]

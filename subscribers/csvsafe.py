@@ -3,7 +3,8 @@
 Names come from a public form, so a "name" such as `=HYPERLINK(...)` would run as a formula when an
 officer opens the export in Excel (OWASP "CSV injection"). Such cells are written with a leading
 apostrophe, which spreadsheets show as text; the importer removes it again, so an export can be
-re-imported unchanged.
+re-imported unchanged. Column headings get the same treatment: an imported file's headings become
+attribute names, and those are the export's headings.
 """
 
 from __future__ import annotations
