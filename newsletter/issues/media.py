@@ -53,6 +53,26 @@ def store_bytes(data: bytes, filename: str, media_dir: Path) -> str:
     return MEDIA_PREFIX + name
 
 
+def local_image(folder: Path, src: str) -> Path:
+    """The file an issue names by a relative path, which must stay inside the issue file's own folder.
+
+    An issue file is written by the team, but importing it copies the file into the public media folder:
+    without this, `src: ../../private/letter.jpg` (or an absolute path, or a symlink pointing out) would
+    publish any readable image on the server.
+    """
+    if "://" in src or src.startswith(("data:", "file:")):
+        raise MediaError(f"{src}: an image is a path inside the issue file's folder or an http(s):// address")
+    if Path(src).is_absolute() or src.startswith(("\\", "~")) or (len(src) > 1 and src[1] == ":"):
+        raise MediaError(f"{src}: give the image's path from the issue file's folder (such as media/photo.png), "
+                         "not an absolute path")
+    root = folder.resolve()
+    source = (root / src).resolve()  # follows symlinks, so a link pointing out of the folder is caught too
+    if not source.is_relative_to(root):
+        raise MediaError(f"{src}: the image must be inside the issue file's folder ({root}) or below it; "
+                         "copy it there or use an http(s):// address")
+    return source
+
+
 def store_file(source: Path, media_dir: Path) -> str:
     """Copy an image named in an issue file into `media_dir`."""
     if not source.is_file():

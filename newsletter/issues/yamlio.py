@@ -1,7 +1,8 @@
 """Issue files: the YAML the team writes, read into an IssueDocument and written back out.
 
 Reading copies local images into the media folder, so a stored issue never depends on the
-folder it was imported from.
+folder it was imported from. Only images inside that folder (or below it) are read: anything copied
+becomes public at BASE_URL/media/.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import yaml
 
 from newsletter.issues.blocks import InvalidIssue, IssueDocument, parse_issue
-from newsletter.issues.media import MEDIA_PREFIX, MediaError, is_remote, store_file
+from newsletter.issues.media import MEDIA_PREFIX, MediaError, is_remote, local_image, store_file
 
 
 def _load_yaml(path: Path) -> Any:
@@ -39,7 +40,7 @@ def _store_images(doc: IssueDocument, base: Path, media_dir: Path) -> IssueDocum
         src = getattr(block, field) if field else None
         if field and src and not is_remote(src) and not src.startswith(MEDIA_PREFIX):
             try:
-                block = block.model_copy(update={field: store_file(base / src, media_dir)})
+                block = block.model_copy(update={field: store_file(local_image(base, src), media_dir)})
             except MediaError as error:
                 problems.append(f"block {index} ({block.type}), field {field}: {error}")
         blocks.append(block)
