@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.delivery.message import build_message
 from newsletter.delivery.transport import DeliveryError, transport_for
+from newsletter.headersafe import HeaderValueError
 from newsletter.issues import service, store
+from newsletter.issues.models import Issue
+from newsletter.render.pipeline import RenderedIssue
 from newsletter.theme import get_theme
 
 
@@ -33,19 +36,12 @@ def send_test_copies(session: Session, slug: str, addresses: list[str], settings
     results = []
     try:
         for address in checked:
-            message = build_message(
-                rendered,
-                subject=f"[Test] {issue.subject}",
-                from_address=settings.from_address,
-                to=address,
-                language=issue.language,
-                personal={
-                    "unsubscribe_url": f"{settings.base_url}/test-link",
-                    "preferences_url": f"{settings.base_url}/test-link",
-                    "name": "Test Reader",
-                },
-                domain=settings.sender_domain,
-            )
+            try:
+                message = _build(rendered, issue, address, settings)
+            except HeaderValueError as error:
+                # A value stored before header values were checked (such as a subject with U+2028):
+                # every copy would fail alike, so say why once instead of answering with an error page.
+                return [*results, f"Could not send the test: {error}."]
             try:
                 transport.send(settings.from_address.split("<")[-1].rstrip(">").strip(), address, message)
                 results.append(f"Sent a test of {slug!r} to {address}.")
@@ -54,3 +50,19 @@ def send_test_copies(session: Session, slug: str, addresses: list[str], settings
     finally:
         transport.close()
     return results
+
+
+def _build(rendered: RenderedIssue, issue: Issue, address: str, settings: Settings) -> bytes:
+    return build_message(
+        rendered,
+        subject=f"[Test] {issue.subject}",
+        from_address=settings.from_address,
+        to=address,
+        language=issue.language,
+        personal={
+            "unsubscribe_url": f"{settings.base_url}/test-link",
+            "preferences_url": f"{settings.base_url}/test-link",
+            "name": "Test Reader",
+        },
+        domain=settings.sender_domain,
+    )

@@ -50,7 +50,8 @@ def document(issue: Issue) -> IssueDocument:
             "date": issue.issue_date,
             "slug": issue.slug,
             "blocks": issue.blocks,
-        }
+        },
+        context={"stored": True},
     )
 
 

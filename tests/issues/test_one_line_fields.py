@@ -71,3 +71,17 @@ def test_a_subject_with_u2028_is_refused_at_import_and_nothing_is_stored(db: Set
     assert raised.value.problems == ["field subject: must be one line, without line breaks"]
     with session_scope() as session:
         assert store.find_issue(session, "bad-subject") is None
+
+
+def test_an_issue_stored_before_the_rule_still_opens_so_it_can_be_corrected(db: Settings, tmp_path: Path) -> None:
+    source = tmp_path / "ok.yaml"
+    source.write_text(yaml.safe_dump(_issue(slug="old-issue")), encoding="utf-8")
+    with session_scope() as session:
+        issue, _ = service.import_issue(session, source, db)
+        issue.subject = "Co-production Week\u2028Bcc: victim@example.com"
+    with session_scope() as session:
+        doc = store.document(store.get_issue(session, "old-issue"))
+        assert doc.subject == "Co-production Week\u2028Bcc: victim@example.com"
+        # Saving it again goes through the rule, which names the field to correct.
+        with pytest.raises(InvalidIssue, match="field subject: must be one line, without line breaks"):
+            parse_issue(doc.model_dump())

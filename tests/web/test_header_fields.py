@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from newsletter.config import Settings
 from newsletter.db import session_scope
 from newsletter.issues import store as issue_store
 from subscribers import store
@@ -85,3 +87,22 @@ def test_a_heading_block_with_a_line_break_is_refused(as_user: Callable[[str], T
     assert response.status_code in (302, 400)
     with session_scope() as session:
         assert issue_store.get_issue(session, slug).blocks == []
+
+
+def test_a_stored_subject_with_u2028_makes_a_test_send_say_why_not_fail(
+    as_user: Callable[[str], TeamClient], team: Team, db: Settings
+) -> None:
+    """A subject saved before the rule existed: the test send explains, and nothing half-built goes out."""
+    client = as_user(team.editor)
+    created = client.post("/team/issues/new", {"title": "December news", "subject": "December news",
+                                               "preheader": "", "date": "2026-12-01", "language": "en-GB"})
+    slug = created.headers["Location"].rsplit("/", 1)[1]
+    with session_scope() as session:
+        issue_store.get_issue(session, slug).subject = "December news\u2028Bcc: victim@example.com"
+    response = client.post(f"/team/issues/{slug}/test-send", {"addresses": "ed@example.org"})
+    assert response.status_code == 302
+    page = _text(client.get(response.headers["Location"]))
+    assert ("Could not send the test: The subject cannot go in an email header: it must be one line, "
+            "without line breaks or control characters (it holds the character U+2028).") in page
+    outbox = Path(db.outbox_dir)
+    assert not outbox.exists() or not any(outbox.iterdir())
