@@ -80,6 +80,16 @@ def _wait(campaign_id: int) -> None:
     click.echo(_show(snapshot()))
 
 
+def _terminal_user() -> str:
+    """Who ran a command, for the log: the login name at the terminal."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry for this uid, as in some containers
+        return "cli"
+
+
 def register(main: click.Group) -> None:
     from newsletter.cli import _friendly
 
@@ -120,7 +130,8 @@ def register(main: click.Group) -> None:
 
     @main.command("send-test")
     @click.argument("slug")
-    @click.option("--to", "to", multiple=True, required=True, help="An address to send the test to (repeat).")
+    @click.option("--to", "to", multiple=True, required=True,
+                  help="An address to send the test to (repeat; at most NEWSLETTER_TEST_SEND_MAX_ADDRESSES, 10).")
     @_friendly
     def send_test(slug: str, to: tuple[str, ...]) -> None:
         """Send a test copy of an issue (any status) to one or more addresses."""
@@ -128,7 +139,7 @@ def register(main: click.Group) -> None:
         from newsletter.delivery.testsend import send_test_copies
 
         with session_scope() as session:
-            for line in send_test_copies(session, slug, list(to), get_settings()):
+            for line in send_test_copies(session, slug, list(to), get_settings(), sent_by=_terminal_user()):
                 click.echo(line)
 
     @main.group("campaigns")

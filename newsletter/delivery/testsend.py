@@ -2,9 +2,15 @@
 
 A test copy is the same message a reader gets, except that its personal links lead to an
 explanation instead of changing anyone's subscription, and the subject says it is a test.
+
+Any editor can test-send a draft nobody has approved, so a test send is kept to a handful of
+addresses (`NEWSLETTER_TEST_SEND_MAX_ADDRESSES`, 10 by default) and each one is logged with who sent
+it and to whom: the addresses are the team's own, not readers'.
 """
 
 from __future__ import annotations
+
+import logging
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
@@ -19,18 +25,39 @@ from newsletter.render.pipeline import RenderedIssue
 from newsletter.theme import get_theme
 
 
+log = logging.getLogger(__name__)
+
+
 class InvalidAddress(Exception):
     pass
 
 
-def send_test_copies(session: Session, slug: str, addresses: list[str], settings: Settings) -> list[str]:
+class TooManyAddresses(InvalidAddress):
+    pass
+
+
+def send_test_copies(session: Session, slug: str, addresses: list[str], settings: Settings, *,
+                     sent_by: str) -> list[str]:
+    """Send one test copy to each address; `sent_by` names who asked (an account's address, or "cli")."""
     issue = store.get_issue(session, slug)
-    checked = []
+    checked: list[str] = []
+    seen: set[str] = set()
     for address in addresses:
         try:
-            checked.append(validate_email(address, check_deliverability=False).normalized)
+            normalized = validate_email(address, check_deliverability=False).normalized
         except EmailNotValidError as error:
             raise InvalidAddress(f"{address!r} is not an email address: {error}") from None
+        if normalized.lower() not in seen:  # one copy per mailbox, however it was typed
+            seen.add(normalized.lower())
+            checked.append(normalized)
+    limit = settings.test_send_max_addresses
+    if len(checked) > limit:
+        log.warning("test send of %r by %s refused: %d addresses, more than %d", slug, sent_by, len(checked), limit)
+        raise TooManyAddresses(
+            f"A test can go to at most {limit} addresses; this asked for {len(checked)}. "
+            "Send it to fewer people (to share a draft more widely, create a review link)."
+        )
+    log.info("test send of %r by %s to %d addresses: %s", slug, sent_by, len(checked), ", ".join(checked))
     rendered = service.rendered(issue, get_theme(), settings)
     transport = transport_for(settings)
     results = []

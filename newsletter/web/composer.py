@@ -435,7 +435,7 @@ def test_send(slug: str) -> Response:
     try:
         with session_scope() as session:
             _issue(session, slug)
-            results = send_test_copies(session, slug, addresses, _settings())
+            results = send_test_copies(session, slug, addresses, _settings(), sent_by=current_user().email)
     except InvalidAddress as error:
         flash(str(error), "error")
         return redirect(url_for("composer.edit", slug=slug, _anchor="test-send"))
