@@ -26,10 +26,11 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """The project's error types whose message is written for the person at the terminal."""
     from newsletter.accounts.service import AccountError
     from newsletter.delivery.testsend import InvalidAddress
+    from newsletter.headersafe import HeaderValueError
     from newsletter.issues.store import InvalidTransition, IssueNotFound, SlugTaken
     from newsletter.render.pipeline import RenderError
 
-    return (IssueNotFound, SlugTaken, InvalidTransition, RenderError, InvalidAddress, AccountError)
+    return (IssueNotFound, SlugTaken, InvalidTransition, RenderError, InvalidAddress, AccountError, HeaderValueError)
 
 
 def _friendly(func: F) -> F:

@@ -85,3 +85,25 @@ def test_an_issue_stored_before_the_rule_still_opens_so_it_can_be_corrected(db: 
         # Saving it again goes through the rule, which names the field to correct.
         with pytest.raises(InvalidIssue, match="field subject: must be one line, without line breaks"):
             parse_issue(doc.model_dump())
+
+
+def test_checking_an_issue_stored_before_the_rule_names_the_field_without_a_traceback(
+    db: Settings, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    source = tmp_path / "ok.yaml"
+    source.write_text(yaml.safe_dump(_issue(slug="old-issue")), encoding="utf-8")
+    with session_scope() as session:
+        issue, _ = service.import_issue(session, source, db)
+        issue.subject = "Co-production Week\u2028Bcc: victim@example.com"
+    result = subprocess.run([sys.executable, "-m", "newsletter.cli", "check", "old-issue"], cwd=tmp_path,
+                            env=dict(os.environ), capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "Error: The subject cannot go in an email header: it must be one line, without line breaks or control "
+        "characters (it holds the character U+2028)"
+    ]
