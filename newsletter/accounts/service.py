@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.accounts.models import Role, User
 from newsletter.db import utcnow
+from newsletter.headersafe import one_line_problem
 
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILURES = 5
@@ -62,6 +63,9 @@ def create_user(session: Session, email: str, name: str, password: str, role: Ro
     _check_password(password)
     if not name.strip():
         raise AccountError("Give the person's name: it is shown beside what they approve and comment.")
+    problem = one_line_problem(name.strip())
+    if problem:
+        raise AccountError(f"The person's name {problem}.")
     user = User(email=address, name=name.strip(), password_hash=_HASHER.hash(password), role=role,
                 active=True, session_version=1, failed_logins=0)
     session.add(user)

@@ -1,4 +1,5 @@
-"""The team's forms refuse a line break in any value that becomes an email header, naming the field."""
+"""The team's forms refuse a line break in any value that becomes an email header (and in their
+other one-line fields), naming the field."""
 
 from __future__ import annotations
 
@@ -106,3 +107,14 @@ def test_a_stored_subject_with_u2028_makes_a_test_send_say_why_not_fail(
             "without line breaks or control characters (it holds the character U+2028).") in page
     outbox = Path(db.outbox_dir)
     assert not outbox.exists() or not any(outbox.iterdir())
+
+
+@pytest.mark.parametrize("brk", ["\r\n", "\u2028", "\x85"])
+def test_a_team_members_name_is_one_line(db: Settings, brk: str) -> None:
+    from newsletter.accounts import service
+    from newsletter.accounts.models import Role
+
+    with pytest.raises(service.AccountError, match="The person's name must be one line, without line breaks."):
+        with session_scope() as session:
+            service.create_user(session, "kim@example.org", f"Kim{brk}Bcc: victim@example.com",
+                                "a long enough password", Role.EDITOR)
