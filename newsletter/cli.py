@@ -329,7 +329,12 @@ def serve(host: str, port: int) -> None:
     click.echo(f"Serving on http://{host}:{port}/ (press Ctrl+C to stop)")
     from waitress import serve as waitress_serve
 
-    waitress_serve(app, host=host, port=port, threads=8, ident="newsletter")
+    from newsletter.web.limits import largest_limit
+
+    # Waitress keeps a request's whole body before the app sees it (up to 1 GB by default): anything larger
+    # than the largest page limit is refused by waitress itself, unread.
+    waitress_serve(app, host=host, port=port, threads=8, ident="newsletter",
+                   max_request_body_size=largest_limit(settings))
 
 
 def _register_commands() -> None:

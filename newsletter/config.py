@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     review_link_days: Annotated[int, Field(ge=1, le=90)] = 14
     # A test send goes to the team's own addresses: a handful, never a mailing (the issue may be unapproved).
     test_send_max_addresses: Annotated[int, Field(ge=1, le=50)] = 10
+    # The largest CSV file the composer's import accepts; 100,000 subscribers are about 10 MB.
+    max_import_mb: Annotated[int, Field(ge=1, le=1024)] = 50
     # Sending: the pace the SMTP provider allows, shared by every worker (see delivery/ratelimit.py).
     send_rate: Annotated[float, Field(gt=0, le=100_000)] = 50.0
     send_rate_per_day: Annotated[int, Field(ge=0)] = 0

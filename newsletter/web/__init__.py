@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from newsletter.config import Settings, get_settings
 from newsletter.paths import templates_dir
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.bounces import bounces
     from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
+    from newsletter.web.limits import init_limits, too_large_message
     from newsletter.web.public import public
     from newsletter.web.review import review
     from newsletter.web.sending import sending
@@ -44,13 +45,12 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.team_users import team_users
     from subscribers.web import subscriptions
 
-    # Uploaded images are at most 5 MB; a CSV import of 100,000 rows is about 10 MB.
-    app.config.setdefault("MAX_CONTENT_LENGTH", 64 * 1024 * 1024)
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    init_limits(app)
     init_csrf(app)
     init_auth(app)
     for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users):
@@ -72,6 +72,13 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         context.update(code=error.code, name=error.name, description=error.description)
         page = environment().get_template("web/error.html.j2").render(context)
         return page, error.code or 500
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        context = web_page_context(get_theme(), settings)
+        message = too_large_message(request.endpoint, request.max_content_length or 0)
+        context.update(code=413, name=error.name, page_heading="That was too large to send", description=message)
+        return environment().get_template("web/error.html.j2").render(context), 413
 
     return app
 

@@ -47,6 +47,11 @@ def test_serve_on_loopback_keeps_working_with_the_development_secret(tmp_path: P
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "newsletter serve did not answer"
                 time.sleep(0.2)
+        # Past the largest page limit (the CSV import's 50 MB), waitress refuses before reading the body.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(b"POST /u/any-token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 209715200\r\n"
+                               b"Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+            assert connection.recv(200).startswith(b"HTTP/1.1 413")
     finally:
         server.terminate()
         server.wait(timeout=20)
