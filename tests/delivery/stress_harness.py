@@ -754,7 +754,8 @@ class StressRun:
                 violations.append(Violation(4, f"{label} is still {state.value} {config.settle_seconds:.0f}s after "
                                                f"the random operations stopped (resumed if paused); rows {counts}"))
         if self.second not in self.cancelled:
-            notes.append("the second campaign was not cancelled (it ended first): invariant 7 not exercised")
+            notes.append("the second campaign was not cancelled (it ended before its cancel point, never reached it, "
+                         "or the cancel was refused): invariant 7 not exercised")
 
         # 5. consent lines: one per event
         runs: dict[tuple[int, int], list[Any]] = defaultdict(list)
@@ -820,11 +821,27 @@ class StressRun:
             "operation errors": ", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) or "none",
             "end state": "; ".join(f"{name[cid]} {state.value if state else '?'} {counts}"
                                    for cid, (state, counts) in settled.items()),
-            "worker log tracebacks": sum(p.read_text(errors="replace").count("Traceback")
-                                         for p in self.folder.glob("*.log")),
+            "worker log errors": _log_errors(self.folder),
         }
         backend = self.settings.database_url.split(":")[0].split("+")[0]
         return StressResult(config, backend, violations, figures, notes)
+
+
+def _log_errors(folder: Path) -> str:
+    """How many tracebacks the workers and beat logged, with the commonest error lines."""
+    tracebacks = 0
+    lines: Counter[str] = Counter()
+    for path in folder.glob("*.log"):
+        text = path.read_text(errors="replace")
+        tracebacks += text.count("Traceback")
+        for line in text.splitlines():
+            found = re.match(r"^(\w+(?:\.\w+)*(?:Error|Exception|Lost\w*)): (.{0,120})", line)
+            if found:
+                lines[f"{found.group(1)}: {found.group(2)}"] += 1
+    if not tracebacks:
+        return "none"
+    common = "; ".join(f"{line} x{n}" for line, n in lines.most_common(3))
+    return f"{tracebacks} tracebacks ({common})"
 
 
 def _busiest(stamps: list[float], window: float) -> tuple[int, float]:
