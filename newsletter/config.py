@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     test_send_max_addresses: Annotated[int, Field(ge=1, le=50)] = 10
     # The largest CSV file the composer's import accepts; 100,000 subscribers are about 10 MB.
     max_import_mb: Annotated[int, Field(ge=1, le=1024)] = 50
+    # A team member is signed out after this long without a request, and this long after signing in
+    # however busy (a working day), so a forgotten or copied session does not last.
+    session_idle_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 120
+    session_hours: Annotated[int, Field(ge=1, le=7 * 24)] = 12
     # Sending: the pace the SMTP provider allows, shared by every worker (see delivery/ratelimit.py).
     send_rate: Annotated[float, Field(gt=0, le=100_000)] = 50.0
     send_rate_per_day: Annotated[int, Field(ge=0)] = 0

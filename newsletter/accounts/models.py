@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.db import Base, UTCDateTime, utcnow
@@ -30,9 +30,12 @@ class User(Base):
         default=Role.EDITOR,
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Changes whenever the password does, and is kept in the session cookie: a changed password (or a
-    # deactivated account) signs out every browser that was signed in with the old one.
+    # Changes whenever the password does or the account is deactivated (a record that it happened; the
+    # sessions themselves end because their rows in team_sessions are deleted).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # No longer used: wrong passwords are throttled per address and client (SignInThrottle), never by
+    # locking the account. Kept because dropping a column makes SQLite rebuild `users`, and dropping the
+    # old table would set every issue's author and approver to nobody.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -41,3 +44,32 @@ class User(Base):
     @property
     def can_approve(self) -> bool:
         return self.role is Role.APPROVER
+
+
+class TeamSession(Base):
+    """One signed-in browser. Its cookie carries a random token; this row, found by the token's hash,
+    is what makes the cookie work, so deleting it signs that browser out even if the cookie was copied.
+    """
+
+    __tablename__ = "team_sessions"
+
+    # SHA-256 of the cookie's token: a copy of the table cannot be replayed as cookies.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignInThrottle(Base):
+    """Wrong passwords for one address from one client network, and how long that pair must now wait.
+
+    Keyed by a hash of both, so it never tells which addresses have accounts, and a stranger's guesses
+    slow only the stranger: the same person signing in from their own computer is not held up.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

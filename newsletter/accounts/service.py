@@ -1,29 +1,27 @@
 """Creating accounts and checking passwords, for the CLI and the sign-in page alike.
 
 Passwords are hashed with argon2id (argon2-cffi's defaults follow RFC 9106's recommendation).
-Guessing is slowed twice over: the web layer limits attempts per address in memory, and here each
-account locks for LOCK_MINUTES after MAX_FAILURES wrong passwords in a row. The lock lives in the
-database so it holds across every web process; it expires by itself, so an attacker can delay a
-team member but not shut them out for good.
+Guessing is slowed, never stopped by a lock a stranger could set off: wrong passwords make that
+address wait from that client only (accounts/throttle.py). Every attempt costs one argon2
+verification, against a dummy hash when there is no such account, the account is deactivated or the
+pair must wait, so neither the answer nor its timing tells who has an account.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.accounts import sessions, throttle
 from newsletter.accounts.models import Role, User
 from newsletter.db import utcnow
 from newsletter.headersafe import one_line_problem
 
 MIN_PASSWORD_LENGTH = 12
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 
 _HASHER = PasswordHasher()
 # Verified against when the address is unknown, so a wrong address takes as long as a wrong password
@@ -38,7 +36,8 @@ class AccountError(Exception):
 @dataclass(frozen=True)
 class SignIn:
     user: User | None
-    locked: bool = False
+    # Set when this address must wait before trying again from this client (the password was not checked).
+    wait_seconds: int = 0
 
 
 def normalise_address(email: str) -> str:
@@ -81,17 +80,15 @@ def find_user(session: Session, email: str) -> User:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
+    """A new password signs the account out of every browser (the caller may sign this one in again)."""
     _check_password(password)
     user.password_hash = _HASHER.hash(password)
     user.session_version += 1
-    user.failed_logins = 0
-    user.locked_until = None
+    sessions.end_all(session, user.id)
 
 
 def reactivate(session: Session, user: User) -> None:
     user.active = True
-    user.failed_logins = 0
-    user.locked_until = None
 
 
 def change_own_password(session: Session, user: User, current: str, new: str) -> None:
@@ -106,6 +103,7 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
 def deactivate(session: Session, user: User) -> None:
     user.active = False
     user.session_version += 1
+    sessions.end_all(session, user.id)
 
 
 def has_users(session: Session) -> bool:
@@ -116,29 +114,33 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def authenticate(session: Session, email: str, password: str) -> SignIn:
-    """The account for this address and password, or SignIn(None); `locked` says why a right password failed."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active:
-        try:
-            _HASHER.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
-        return SignIn(None)
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        return SignIn(None, locked=True)
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        _HASHER.verify(user.password_hash, password)
+        return _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
+        return False
+
+
+def authenticate(session: Session, email: str, password: str, client: str | None = None) -> SignIn:
+    """The account for this address and password from this client (an IP address), or SignIn(None).
+
+    `wait_seconds` says the pair has had too many wrong passwords and must wait; it is the same for an
+    address with no account, so it reveals nothing.
+    """
+    address = email.strip().lower()
+    now = utcnow()
+    waiting = throttle.seconds_to_wait(session, address, client, now)
+    user = session.scalar(select(User).where(User.email == address))
+    usable = user is not None and user.active and not waiting
+    # Exactly one argon2 verification whatever the case, so every answer takes the same time.
+    right = _verify(user.password_hash if usable and user else _DUMMY_HASH, password) and usable
+    if waiting:
+        return SignIn(None, wait_seconds=waiting)
+    if not right or user is None:
+        throttle.record_failure(session, address, client, now)
         return SignIn(None)
+    throttle.clear(session, address, client)
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
     user.last_login_at = now
     return SignIn(user)

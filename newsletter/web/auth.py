@@ -1,9 +1,15 @@
 """Signing the team in and out, and the decorators that keep the composer behind that door.
 
-Flask's signed session cookie holds the user id and their `session_version`; every request
-re-reads the account, so a deactivated account or a changed password ends every open session at
-once. The cookie is HttpOnly, SameSite=Lax, Secure whenever BASE_URL is https, and lasts a working
-day. Team pages are never cached, so a shared computer's back button shows nothing after sign-out.
+Flask's signed cookie holds only a random session token; the session itself is a row on the server
+(accounts/sessions.py), re-read on every request, so signing out, "sign out everywhere", a changed
+password or a deactivated account ends it at once, even for a copy of the cookie. A session ends
+after NEWSLETTER_SESSION_IDLE_MINUTES without a request and NEWSLETTER_SESSION_HOURS after sign-in.
+The cookie is HttpOnly, SameSite=Lax and Secure whenever BASE_URL is https. Team pages are never
+cached, so a shared computer's back button shows nothing after sign-out.
+
+Wrong passwords slow down that address from that client (accounts/throttle.py, in the database for
+every process); a per-client limit in this process's memory also caps how many addresses one client
+can try. The answers and their timing are the same whether or not an account exists.
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from sqlalchemy.orm import Session
 
-from newsletter.accounts import service
+from newsletter.accounts import service, sessions
 from newsletter.accounts.models import User
 from newsletter.db import session_scope
 from newsletter.web.pages import render_team
@@ -26,10 +33,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 auth = Blueprint("auth", __name__, url_prefix="/team")
 
-# Per address and per connection, in this process: slows a guesser down before the account lock
-# (in the database, shared by every process) stops them.
+# Per client, in this process: one client trying many addresses. Per address and client, the database's
+# throttle takes over (accounts/throttle.py).
 ATTEMPTS_PER_WINDOW = 10
 WINDOW_SECONDS = 600
+WRONG = "The email address or password is not right."
 
 
 def init_auth(app: Flask) -> None:
@@ -39,7 +47,8 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        # The browser forgets the cookie when the session could no longer work anyway; the server decides.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
     )
     app.extensions["newsletter.login_limiter"] = RateLimiter(ATTEMPTS_PER_WINDOW, WINDOW_SECONDS)
     app.before_request(_load_user)
@@ -47,18 +56,33 @@ def init_auth(app: Flask) -> None:
     app.register_blueprint(auth)
 
 
+def _lifetimes() -> dict[str, timedelta]:
+    settings = current_app.config["NEWSLETTER_SETTINGS"]
+    return {"idle": timedelta(minutes=settings.session_idle_minutes), "lifetime": timedelta(hours=settings.session_hours)}
+
+
 def _load_user() -> None:
     g.user = None
-    user_id, version = session.get("user_id"), session.get("version")
-    if user_id is None:
+    token = session.get("session")
+    if not isinstance(token, str):
+        if "user_id" in session:  # a cookie from before sessions were kept on the server
+            session.clear()
         return
     with session_scope() as db:
-        user = db.get(User, user_id)
-        if user is None or not user.active or user.session_version != version:
+        user = sessions.resume(db, token, **_lifetimes())
+        if user is None:
             session.clear()
             return
         db.expunge(user)
         g.user = user
+
+
+def start_session(db: Session, user: User) -> None:
+    """Sign this browser in as `user` with a new session (a new token, so an old cookie cannot be reused)."""
+    sessions.remove_expired(db, **_lifetimes())
+    session.clear()
+    session.permanent = True
+    session["session"] = sessions.start(db, user)
 
 
 def current_user() -> User:
@@ -107,18 +131,19 @@ def sign_in() -> Any:
     email = request.form.get("email", "").strip()
     if request.method == "POST":
         limiter: RateLimiter = current_app.extensions["newsletter.login_limiter"]
-        if not (limiter.allow("ip:" + (request.remote_addr or "?")) and limiter.allow("email:" + email.lower())):
+        if not limiter.allow("ip:" + (request.remote_addr or "?")):
             error = "Too many attempts. Wait 10 minutes, then try again."
         else:
             with session_scope() as db:
-                result = service.authenticate(db, email, request.form.get("password", ""))
+                result = service.authenticate(db, email, request.form.get("password", ""), request.remote_addr)
                 if result.user is not None:
-                    session.clear()
-                    session.permanent = True
-                    session["user_id"], session["version"] = result.user.id, result.user.session_version
+                    start_session(db, result.user)
                     return redirect(_safe_next(request.form.get("next")))
-            error = ("This account is locked for 15 minutes after several wrong passwords."
-                     if result.locked else "The email address or password is not right.")
+            error = WRONG
+            if result.wait_seconds:
+                minutes = -(-result.wait_seconds // 60)
+                error = (f"Too many wrong passwords for this email address from here. Wait {minutes} "
+                         f"minute{'s' if minutes != 1 else ''}, then try again.")
     with session_scope() as db:
         no_accounts = not service.has_users(db)
     response = current_app.make_response(render_team(
@@ -131,6 +156,21 @@ def sign_in() -> Any:
 
 @auth.route("/sign-out", methods=["POST"])
 def sign_out() -> Response:
+    token = session.get("session")
+    if isinstance(token, str):
+        with session_scope() as db:
+            sessions.end(db, token)
     session.clear()
     flash("You are signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@auth.route("/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere() -> Response:
+    """For a lost phone or a computer left signed in: every session of this account ends, this one too."""
+    with session_scope() as db:
+        sessions.end_all(db, current_user().id)
+    session.clear()
+    flash("You are signed out on every computer and phone. Sign in again to carry on.")
     return redirect(url_for("auth.sign_in"))

@@ -1,7 +1,7 @@
 """Team members, for approvers: every account, adding one, and stopping someone signing in.
 
 The same account functions as `newsletter users create|list|deactivate` (newsletter/accounts/service.py).
-Deactivating bumps the account's session version, so every browser it was signed in on is signed out
+Deactivating ends every session of the account, so every browser it was signed in on is signed out
 at its next request. An approver cannot deactivate themselves here, so there is always one left.
 """
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, session as browser_session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, session as browser_session, url_for
 
 from newsletter.accounts import service
 from newsletter.accounts.models import Role, User
 from newsletter.db import session_scope
-from newsletter.web.auth import approver_required, current_user, login_required
+from newsletter.web.auth import approver_required, current_user, login_required, start_session
 from newsletter.web.pages import render_team
 
 team_users = Blueprint("team_users", __name__, url_prefix="/team")
@@ -105,8 +105,12 @@ def reactivate(user_id: int) -> Response:
 
 def _password_page(person: User | None, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     title = f"New password for {person.name}" if person else "Change your password"
+    settings = current_app.config["NEWSLETTER_SETTINGS"]
+    idle = settings.session_idle_minutes
+    idle_words = f"{idle // 60} hour{'s' if idle >= 120 else ''}" if idle % 60 == 0 else f"{idle} minutes"
     return render_team("user_password.html.j2", title=title, person=person, errors=errors,
-                       min_password=service.MIN_PASSWORD_LENGTH), status
+                       min_password=service.MIN_PASSWORD_LENGTH, session_hours=settings.session_hours,
+                       session_idle=idle_words), status
 
 
 @team_users.route("/users/<int:user_id>/password", methods=["GET", "POST"])
@@ -143,11 +147,11 @@ def change_password() -> Any:
             user = session.get(User, current_user().id)
             assert user is not None
             service.change_own_password(session, user, request.form.get("current", ""), request.form.get("password", ""))
-            version = user.session_version
+            # Every session ended with the old password; this browser carries on in a new one.
+            start_session(session, user)
     except service.AccountError as error:
         field = "current" if "current" in str(error) else "password"
         errors[field] = str(error)
         return _password_page(None, errors, 400)
-    browser_session["version"] = version  # this browser stays signed in; every other one is signed out
     flash("Your password is changed.")
     return redirect(url_for("composer.issues"))

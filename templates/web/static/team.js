@@ -54,15 +54,14 @@
   }
   function storage() { try { return window.localStorage; } catch (e) { return null; } }
   // Signing out on a shared computer leaves no unpublished text behind for the next person.
-  var signOut = document.querySelector("form.sign-out");
-  if (signOut) {
+  document.querySelectorAll("form.sign-out, form[data-signs-out]").forEach(function (signOut) {
     signOut.addEventListener("submit", function () {
       var store = storage();
       if (!store) { return; }
       Object.keys(store).filter(function (k) { return k.indexOf(DRAFT) === 0; })
         .forEach(function (k) { store.removeItem(k); });
     });
-  }
+  });
   var saved = document.querySelector('meta[name="saved-form"]');
   if (saved && storage()) { storage().removeItem(DRAFT + saved.getAttribute("content")); }
   document.querySelectorAll("form[data-unsaved-warning]").forEach(function (form) {
