@@ -69,6 +69,10 @@ def request_subscription(
     normalised = normalise_email(email)
     now = utcnow()
     subscriber, created = store.get_or_create_subscriber(session, normalised, name if name else None)
+    if not store.lock_subscriber(session, subscriber):  # erased between the two statements: store them anew
+        subscriber, created = store.get_or_create_subscriber(session, normalised, name if name else None)
+        store.lock_subscriber(session, subscriber)
+    # Decided under the person's lock: a double click's second request sees what the first one did.
     suppressed = store.find_suppression(session, subscriber.email_hash) is not None
     # A stranger could type anyone's address: for someone who left, bounced, complained or asked to be
     # erased, only the owner clicking a link may start mail again, whatever the list's own setting.
@@ -121,18 +125,19 @@ def confirm_subscription(session: Session, settings: Settings, token: str) -> Co
     """The owner clicked the link: confirm the lists it names. Idempotent. BadToken for a bad or old link."""
     target = links.read_token(settings, links.CONFIRM, token, max_age=links.CONFIRM_MAX_AGE)
     subscriber = store.subscriber_by_token_key(session, target.token_key)
-    if subscriber is None:
+    if subscriber is None or not store.lock_subscriber(session, subscriber):
         raise BadToken("This link no longer works because the details it was for have been removed. "
                        "You can sign up again.")
     lists = store.lists_by_id(session, target.list_ids)
     for mailing_list in lists:
-        membership.add_confirmed(session, subscriber, mailing_list, source=ConsentSource.FORM, wording=CONFIRM_WORDING)
+        membership.add_confirmed(session, subscriber, mailing_list, source=ConsentSource.FORM, wording=CONFIRM_WORDING,
+                                 own_action=True)
     lifted = store.remove_suppression(session, subscriber.email_hash)
     if lifted is not None:
         # Clicking a link in the mailbox proves the mailbox works and is fresh consent: the old block goes.
         store.log_consent(
             session, ConsentAction.CONFIRM, ConsentSource.FORM, subscriber_id=subscriber.id,
-            wording=CONFIRM_WORDING, detail={"suppression_lifted": lifted.reason.value},
+            wording=CONFIRM_WORDING, detail={"suppression_lifted": lifted.value},
         )
     return Confirmation(subscriber, lists)
 

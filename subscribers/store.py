@@ -12,9 +12,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+
+from newsletter.db import utcnow
+from subscribers.bulk_sql import insert_ignoring_conflicts, is_postgresql, take_sqlite_write_lock
 
 from newsletter.headersafe import one_line_problem
 from subscribers.emails import email_hash, normalise_email
@@ -184,29 +186,56 @@ def subscriber_by_hash(session: Session, hashed: str) -> Subscriber | None:
 
 
 def get_or_create_subscriber(session: Session, normalised: str, name: str | None = None) -> tuple[Subscriber, bool]:
-    """The subscriber for an already-normalised address, created if new. Safe against a concurrent insert."""
-    existing = session.scalar(select(Subscriber).where(Subscriber.email == normalised))
-    if existing is not None:
-        return existing, False
-    subscriber = Subscriber(
-        email=normalised,
-        email_hash=email_hash(normalised),
-        name=clean_name(name),
-        status=SubscriberStatus.ACTIVE,
-        attributes={},
-        token_key=new_token_key(),
+    """The subscriber for an already-normalised address, created if new. Safe against a concurrent insert.
+
+    Two requests for the same new address at once (a double-click on the form) both insert; the second
+    waits for the first and inserts nothing, so exactly one of them reports `created`.
+    """
+    for _ in range(2):
+        existing = session.scalar(select(Subscriber).where(Subscriber.email == normalised))
+        if existing is not None:
+            return existing, False
+        now = utcnow()
+        new_id = session.scalar(
+            insert_ignoring_conflicts(session, Subscriber).values(
+                email=normalised, email_hash=email_hash(normalised), name=clean_name(name),
+                status=SubscriberStatus.ACTIVE, attributes={}, token_key=new_token_key(), created_at=now,
+                updated_at=now,
+            ).returning(Subscriber.id)
+        )
+        if new_id is not None:
+            return session.get_one(Subscriber, new_id), True
+    raise RuntimeError(f"could not store or find the subscriber for {normalised!r}")
+
+
+def lock_subscriber(session: Session, subscriber: Subscriber) -> bool:
+    """Hold this person until the transaction ends, and read them afresh; False if they are gone (erased).
+
+    Every change to a person's status or subscriptions takes this first (membership.py, erasure.py, the
+    preference centre, the form; the import does the same for a whole batch), so two changes to one person
+    (a double click, an unsubscribe during an import, an erasure) happen one after the other and the second
+    decides from what the first wrote. PostgreSQL: a row lock, FOR NO KEY UPDATE, which leaves other tables'
+    foreign-key checks on the row free. SQLite: its single write lock (bulk_sql.take_sqlite_write_lock).
+    """
+    session.flush()
+    take_sqlite_write_lock(session)
+    query = select(Subscriber).where(Subscriber.id == subscriber.id).execution_options(populate_existing=True)
+    found = session.scalar(query.with_for_update(key_share=True) if is_postgresql(session) else query)
+    # Subscriptions read before the lock may be stale: read them again when next used.
+    for held in list(session.identity_map.values()):
+        if isinstance(held, Subscription) and held.subscriber_id == subscriber.id:
+            session.expire(held)
+    return found is not None
+
+
+def set_name(session: Session, subscriber: Subscriber, name: str | None) -> bool:
+    """Change the name if it differs from the stored one; True if this call changed it."""
+    cleaned = clean_name(name)
+    changed = session.scalar(
+        update(Subscriber).where(Subscriber.id == subscriber.id, Subscriber.name.is_distinct_from(cleaned))
+        .values(name=cleaned).returning(Subscriber.id).execution_options(synchronize_session="fetch")
     )
-    try:
-        with session.begin_nested():
-            session.add(subscriber)
-            session.flush()
-    except IntegrityError:
-        # Two requests for the same new address at once (a double-click on the form): the other won.
-        found = session.scalar(select(Subscriber).where(Subscriber.email == normalised))
-        if found is None:
-            raise
-        return found, False
-    return subscriber, True
+    return changed is not None
 
 
 def clean_name(name: str | None) -> str | None:
@@ -311,30 +340,34 @@ def add_suppression(
     session: Session, hashed: str, reason: SuppressionReason, source: str, email: str | None
 ) -> Suppression:
     """Idempotent. An erasure overrides an earlier reason and forgets the address; nothing overrides an erasure."""
-    existing = find_suppression(session, hashed)
-    if existing is None:
-        existing = Suppression(email_hash=hashed, reason=reason, source=source, email=email)
-        try:
-            with session.begin_nested():
-                session.add(existing)
-                session.flush()
-        except IntegrityError:
-            existing = find_suppression(session, hashed)
-            if existing is None:
-                raise
-    if reason is SuppressionReason.ERASED and existing.reason is not SuppressionReason.ERASED:
-        existing.reason, existing.source = reason, source
-    if existing.reason is SuppressionReason.ERASED:
-        existing.email = None
-    return existing
+    session.execute(
+        insert_ignoring_conflicts(session, Suppression).values(
+            email_hash=hashed, reason=reason, source=source, email=None if reason is SuppressionReason.ERASED else email,
+            created_at=utcnow(),
+        )
+    )
+    if reason is SuppressionReason.ERASED:
+        session.execute(
+            update(Suppression).where(Suppression.email_hash == hashed, Suppression.reason != SuppressionReason.ERASED)
+            .values(reason=reason, source=source).execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Suppression).where(Suppression.email_hash == hashed, Suppression.email.is_not(None))
+            .values(email=None).execution_options(synchronize_session=False)
+        )
+    return session.scalars(
+        select(Suppression).where(Suppression.email_hash == hashed).execution_options(populate_existing=True)
+    ).one()
 
 
-def remove_suppression(session: Session, hashed: str) -> Suppression | None:
-    existing = find_suppression(session, hashed)
-    if existing is not None:
-        session.delete(existing)
-        session.flush()
-    return existing
+def remove_suppression(session: Session, hashed: str) -> SuppressionReason | None:
+    """Lift the block on this address; the reason it was blocked, or None if it was not (or another request
+    lifted it first: only one of two simultaneous confirmations logs the lifting)."""
+    lifted = session.scalar(
+        delete(Suppression).where(Suppression.email_hash == hashed).returning(Suppression.reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    return lifted
 
 
 def all_suppressions(session: Session) -> list[Suppression]:

@@ -292,12 +292,14 @@ def _gone() -> Response:
 
 
 def _preferences_page(session: Any, token: str, subscriber: Subscriber, *, saved: bool = False,
-                      name: str | None = None, errors: list[tuple[str, str]] | None = None,
-                      status: int = 200) -> Response:
+                      name: str | None = None, name_shown: str | None = None,
+                      errors: list[tuple[str, str]] | None = None, status: int = 200, **notices: Any) -> Response:
     return _page(
         "preferences.html.j2", status, personal=True, token=token, choices=preferences.choices(session, subscriber),
         name=subscriber.name or "" if name is None else name, email=subscriber.email, saved=saved,
+        name_shown=subscriber.name or "" if name_shown is None else name_shown,
         status_value=subscriber.status.value, errors=errors or [],
+        **{"out_of_date": False, "changed_since_shown": [], "saved_changes": False, **notices},
     )
 
 
@@ -313,21 +315,42 @@ def preferences_page(token: str) -> Response:
         return _bad_link(error, kind="preferences")
 
 
+def _shown_on_form() -> dict[int, bool] | None:
+    """{list id: ticked?} as the form was rendered, or None if the form does not say (an older page)."""
+    shown: dict[int, bool] = {}
+    for value in request.form.getlist("shown"):
+        list_id, _, state = value.partition(":")
+        if not list_id.isdigit() or state not in ("on", "off"):
+            return None
+        shown[int(list_id)] = state == "on"
+    return shown if "name_shown" in request.form else None
+
+
 @subscriptions.post("/p/<token>")
 def save_preferences(token: str) -> Response:
     chosen = [int(value) for value in request.form.getlist("lists") if value.isdigit()]
     name = request.form.get("name", "")
+    shown = _shown_on_form()
     try:
         with session_scope() as session:
             subscriber = _subscriber_for(session, token)
             if subscriber is None:
                 return _gone()
+            if shown is None:
+                # Without what the page showed, a ticked box cannot be told from a choice: change nothing.
+                return _preferences_page(session, token, subscriber, status=409, out_of_date=True)
             if len(name.strip()) > store.NAME_MAX:
                 return _preferences_page(
-                    session, token, subscriber, name=name, status=400,
+                    session, token, subscriber, name=name, name_shown=request.form["name_shown"], status=400,
                     errors=[("name", f"Your name must be {store.NAME_MAX} characters or fewer")],
                 )
-            preferences.save(session, subscriber, chosen, name)
+            result = preferences.save(session, subscriber, chosen, name, shown=shown,
+                                      name_shown=request.form["name_shown"])
+            if result.changed_since_shown:
+                return _preferences_page(
+                    session, token, subscriber, status=409, changed_since_shown=result.changed_since_shown,
+                    saved_changes=bool(result.joined or result.left or result.name_changed),
+                )
     except BadToken as error:
         return _bad_link(error, kind="preferences")
     return redirect(f"/p/{token}?saved=1", 303)  # type: ignore[return-value]

@@ -115,3 +115,31 @@ def ticked(page: str) -> dict[str, bool]:
 
     tree = lxml.html.fromstring(page)
     return {box.get("value"): box.get("checked") is not None for box in tree.xpath("//input[@type='checkbox']")}
+
+
+def form_as_shown(client: FlaskClient, path: str, containing: str = "name") -> dict[str, list[str]]:
+    """The fields of the form on `path` that has an input named `containing`, as a browser would send them
+    untouched: hidden fields, text boxes and the ticked boxes (the client keeps the CSRF cookie)."""
+    import lxml.html
+
+    page = client.get(path)
+    assert page.status_code == 200, page.data[:500]
+    form = lxml.html.fromstring(page.get_data(as_text=True)).xpath(f"//form[.//input[@name='{containing}']]")[0]
+    data: dict[str, list[str]] = {}
+    for field in form.xpath(".//input[@name]"):
+        if field.get("type") == "checkbox" and field.get("checked") is None:
+            continue
+        data.setdefault(field.get("name"), []).append(field.get("value") or "")
+    return data
+
+
+def save_preferences(client: FlaskClient, path: str, *, lists: list[int] | None = None, name: str | None = None,
+                     shown: dict[str, list[str]] | None = None):  # type: ignore[no-untyped-def]
+    """Post the preference form as `path` shows it (or as `shown`, a form read earlier), with the boxes
+    ticked set to `lists` and the name to `name` when given."""
+    data = dict(shown if shown is not None else form_as_shown(client, path))
+    if lists is not None:
+        data["lists"] = [str(list_id) for list_id in lists]
+    if name is not None:
+        data["name"] = [name]
+    return client.post(path, data=data)

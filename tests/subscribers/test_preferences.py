@@ -25,7 +25,7 @@ from subscribers.models import (
     SuppressionReason,
 )
 from tests.smtp import SmtpServer
-from tests.subscribers.conftest import Lists, links_in, path_of, post_form, ticked
+from tests.subscribers.conftest import Lists, form_as_shown, links_in, path_of, post_form, save_preferences, ticked
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_page_shows_choices_with_only_current_lists_ticked(client: FlaskClient, 
 
 
 def test_changing_lists_and_name(client: FlaskClient, prefs: str, lists: Lists) -> None:
-    response = post_form(client, prefs, {"lists": [str(lists.breaks), str(lists.adults), "99999"], "name": "  Jo  Bloggs "})
+    response = save_preferences(client, prefs, lists=[lists.breaks, lists.adults, 99999], name="  Jo  Bloggs ")
     assert response.status_code == 303 and response.headers["Location"].endswith("?saved=1")
     assert b"Your choices are saved" in client.get(response.headers["Location"]).data
     assert _statuses() == {"adulthood": SubscriptionStatus.CONFIRMED, "forum": SubscriptionStatus.UNSUBSCRIBED,
@@ -86,7 +86,7 @@ def test_changing_lists_and_name(client: FlaskClient, prefs: str, lists: Lists) 
 
 
 def test_name_too_long_is_an_error_on_the_field(client: FlaskClient, prefs: str, lists: Lists) -> None:
-    response = post_form(client, prefs, {"lists": [str(lists.news)], "name": "x" * 201})
+    response = save_preferences(client, prefs, lists=[lists.news], name="x" * 201)
     assert response.status_code == 400
     assert b'<a href="#name">Your name must be 200 characters or fewer</a>' in response.data
     with session_scope() as session:
@@ -100,7 +100,7 @@ def test_stop_all_emails_and_come_back(client: FlaskClient, prefs: str, lists: L
     with session_scope() as session:
         assert store.get_subscriber(session, "jo@example.org").status is SubscriberStatus.UNSUBSCRIBED
     assert b"You are not getting any of our emails" in client.get(prefs).data
-    post_form(client, prefs, {"lists": [str(lists.news)], "name": "Jo"})
+    save_preferences(client, prefs, lists=[lists.news], name="Jo")
     with session_scope() as session:
         assert store.get_subscriber(session, "jo@example.org").status is SubscriberStatus.ACTIVE
     assert _statuses()["send-news"] is SubscriptionStatus.CONFIRMED
@@ -175,3 +175,58 @@ def test_tampered_and_expired_links_offer_a_new_one(client: FlaskClient, prefs: 
     assert client.get(fresh).status_code == 200
     bad = post_form(client, "/preferences", {"email": "not an address"})
     assert bad.status_code == 400 and b"correct format" in bad.data
+
+
+def test_a_tab_opened_before_an_unsubscribe_does_not_join_again(client: FlaskClient, prefs: str, lists: Lists,
+                                                                 db: Settings, reader: Subscriber) -> None:
+    """A tab opened before a one-click unsubscribe, saved later for a name change: the list stays left."""
+    stale = form_as_shown(client, prefs)
+    assert str(lists.news) in stale["lists"], "the page showed the newsletter ticked"
+    one_click = path_of(links.unsubscribe_url(db, reader, [lists.news]), db)
+    assert client.post(one_click, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    response = save_preferences(client, prefs, shown=stale, name="Jo Bloggs")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Some of your choices changed after you opened this page" in page
+    assert "We saved the changes you made." in page
+    assert "SEND newsletter: you do not get these emails" in page
+    assert not ticked(page)[str(lists.news)], "the page now shows the list as it is"
+    assert _statuses()["send-news"] is SubscriptionStatus.UNSUBSCRIBED
+    with session_scope() as session:
+        person = store.get_subscriber(session, "jo@example.org")
+        assert person.name == "Jo Bloggs"
+        news = [(e.action, e.source) for e, lst in store.consent_history(session, person.id)
+                if lst is not None and lst.id == lists.news]
+        assert news == [(ConsentAction.CONFIRM, ConsentSource.IMPORT), (ConsentAction.UNSUBSCRIBE, ConsentSource.ONE_CLICK)]
+        assert [e.detail for e, _ in store.consent_history(session, person.id)
+                if e.action is ConsentAction.PREFERENCES] == [{"name": "changed"}]
+
+    # Ticking it again on the fresh page is a choice, and it is applied.
+    again = save_preferences(client, prefs, lists=[lists.news, lists.private])
+    assert again.status_code == 303
+    assert _statuses()["send-news"] is SubscriptionStatus.CONFIRMED
+
+
+def test_changes_made_elsewhere_the_same_way_are_not_a_conflict(client: FlaskClient, prefs: str, lists: Lists,
+                                                                 db: Settings, reader: Subscriber) -> None:
+    stale = form_as_shown(client, prefs)
+    one_click = path_of(links.unsubscribe_url(db, reader, [lists.news]), db)
+    client.post(one_click, data={"List-Unsubscribe": "One-Click"})
+    # The person unticks the list the unsubscribe link already left, and ticks another.
+    response = save_preferences(client, prefs, shown=stale, lists=[lists.private, lists.breaks])
+    assert response.status_code == 303
+    assert _statuses() == {"send-news": SubscriptionStatus.UNSUBSCRIBED, "forum": SubscriptionStatus.CONFIRMED,
+                           "short-breaks": SubscriptionStatus.CONFIRMED}
+    with session_scope() as session:
+        lines = session.scalars(select(ConsentEntry).where(ConsentEntry.action == ConsentAction.UNSUBSCRIBE)).all()
+        assert len(lines) == 1, "leaving what was already left writes nothing"
+
+
+def test_a_form_without_what_it_showed_changes_nothing(client: FlaskClient, prefs: str, lists: Lists) -> None:
+    response = post_form(client, prefs, {"lists": [str(lists.breaks)], "name": "Someone"})
+    assert response.status_code == 409
+    assert "Nothing was changed" in response.get_data(as_text=True)
+    assert _statuses() == {"send-news": SubscriptionStatus.CONFIRMED, "forum": SubscriptionStatus.CONFIRMED}
+    with session_scope() as session:
+        assert store.get_subscriber(session, "jo@example.org").name == "Jo"
