@@ -102,6 +102,8 @@ def _measure_unsized_body(limit: int) -> None:
 def init_limits(app: Flask) -> None:
     """Set the limits; must come before anything (the CSRF check) reads the form."""
     app.config["MAX_CONTENT_LENGTH"] = PUBLIC_BYTES
+    # Werkzeug's own cap on one form field (500 KB) would otherwise answer before the team-form limit.
+    app.config["MAX_FORM_MEMORY_SIZE"] = TEAM_FORM_BYTES
     app.before_request(_check_size)
 
 

@@ -82,6 +82,7 @@ def test_public_and_team_forms_have_small_limits(app: Flask, as_user: Callable[[
     assert anonymous.post("/team/sign-in", data={"email": "a" * (80 * 1024), "password": "x"}).status_code == 413
     editor = as_user(team.editor)
     slug = _new_issue(editor)
+    assert editor.post("/team/markdown-preview", {"markdown": "word " * (150 * 1024)}).status_code == 200  # 750 KB
     huge = editor.post(f"/team/issues/{slug}/details", {"title": "t" * (2 * MB)})
     assert huge.status_code == 413 and "1 MB at most" in huge.get_data(as_text=True)
 
