@@ -1,7 +1,9 @@
 """Exporting a list as CSV, in the shape `subscribers import` reads back.
 
 Streams in keyset batches, so a 100,000-row list costs the same memory as a 100-row one. Cells that
-a spreadsheet would run as a formula are protected, headings included (see csvsafe.py).
+a spreadsheet would run as a formula are protected, headings included (see csvsafe.py). Addresses on
+the suppression list (bounced, complained, or erased and signing up again) are left out: a spreadsheet
+made from an export must not carry them into another system, or back in.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ import csv
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from subscribers import csvsafe
-from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus
+from subscribers.models import MailingList, Subscriber, Subscription, SubscriptionStatus, Suppression
 
 BATCH = 2000
 COLUMNS = ["email", "name", "status", "subscribed_at", "confirmed_at"]
@@ -27,7 +29,8 @@ def _rows(session: Session, list_id: int, statuses: Sequence[SubscriptionStatus]
             select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.attributes, Subscription.status,
                    Subscription.created_at, Subscription.confirmed_at)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-            .where(Subscription.list_id == list_id, Subscription.status.in_(list(statuses)), Subscriber.id > last)
+            .where(Subscription.list_id == list_id, Subscription.status.in_(list(statuses)), Subscriber.id > last,
+                   ~exists().where(Suppression.email_hash == Subscriber.email_hash))
             .order_by(Subscriber.id)
             .limit(BATCH)
         ).all()

@@ -37,7 +37,7 @@ from sqlalchemy.sql.expression import TableClause
 
 from newsletter.db import utcnow
 from subscribers import csvsafe
-from subscribers.bulk_sql import is_postgresql, one_of
+from subscribers.bulk_sql import is_postgresql, one_of, take_sqlite_write_lock
 from subscribers.emails import email_hash, normalise_email
 from subscribers.errors import ImportRefused, InvalidEmail
 from subscribers.links import new_token_key
@@ -256,10 +256,14 @@ def _records(handle: TextIO) -> Iterator[tuple[int, list[str]]]:
     """(first line number, fields) for every record, however many lines a quoted field spans."""
     sample = handle.read(64 * 1024)
     handle.seek(0)
-    reader = csv.reader(handle, _sniff(sample))
+    # Strict: a quote left open to the end of the file, or closed in the middle of a value, is an error
+    # (Python's default reads both silently, and the rows after an open quote vanish into one value).
+    reader = csv.reader(handle, _sniff(sample), strict=True)
     previous = 0
     try:
         for fields in reader:
+            if reader.line_num - previous > 1:
+                _refuse_swallowed_rows(previous + 1, reader.line_num, fields, reader.dialect.delimiter)
             yield previous + 1, fields
             previous = reader.line_num
     except csv.Error as error:
@@ -267,6 +271,25 @@ def _records(handle: TextIO) -> Iterator[tuple[int, list[str]]]:
             f"line {previous + 1} cannot be read as CSV ({error}). Nothing was imported. "
             "Check for an unclosed quotation mark."
         ) from None
+
+
+def _refuse_swallowed_rows(first: int, last: int, fields: list[str], delimiter: str) -> None:
+    """A value may run over several lines (an address, a note), but not over what looks like another row.
+
+    A quotation mark left open on one line, and closed by one on a later line, makes every row between
+    part of one value: the file reads, but people vanish into someone's name. A later line of a value
+    holding both the delimiter and an email address is taken to be such a row.
+    """
+    for value in fields:
+        if "\n" not in value and "\r" not in value:
+            continue
+        if any(delimiter in text and "@" in text for text in value.splitlines()[1:]):
+            swallowed = f"line {last}" if last == first + 1 else f"lines {first + 1} to {last}"
+            raise ImportRefused(
+                f"line {first} has a quotation mark that is not closed until line {last}, so {swallowed} would be "
+                f"read as part of one value instead of as rows. Check for an unclosed quotation mark on line "
+                f"{first}. Nothing was imported."
+            )
 
 
 def inspect(path: Path, encoding: str = "utf-8", mapping: dict[str, str] | None = None) -> tuple[ColumnPlan, int]:
@@ -373,16 +396,20 @@ def _keep(value: Any) -> Any:
     return value
 
 
-def _insert_ignoring_conflicts(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING: a form sign-up may store the same address mid-import."""
+def _insert_ignoring_conflicts(session: Session, table_name: str, rows: list[dict[str, Any]],
+                               returning: Sequence[str]) -> list[Any]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows that went in. Someone else (a form sign-up, a
+    second import of the same file) may have stored the same key meanwhile; their row stays as it is."""
     if not rows:
-        return
+        return []
     if is_postgresql(session):
-        _insert_unnest(session, table_name, rows, on_conflict="ON CONFLICT DO NOTHING")
-        return
+        return _insert_unnest(session, table_name, rows,
+                              on_conflict=f"ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}").all()
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    session.execute(sqlite_insert(_untyped(table_name)).on_conflict_do_nothing(), rows)
+    untyped = _untyped(table_name)
+    statement = sqlite_insert(untyped).on_conflict_do_nothing().returning(*(untyped.c[name] for name in returning))
+    return session.execute(statement, rows).all()
 
 
 def _insert(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
@@ -394,7 +421,7 @@ def _insert(session: Session, table_name: str, rows: list[dict[str, Any]]) -> No
         session.execute(insert(_untyped(table_name)), rows)
 
 
-def _insert_unnest(session: Session, table_name: str, rows: list[dict[str, Any]], on_conflict: str = "") -> None:
+def _insert_unnest(session: Session, table_name: str, rows: list[dict[str, Any]], on_conflict: str = "") -> Any:
     """One statement for the whole batch on PostgreSQL: the rows as one JSON document, typed by the server.
 
     psycopg's executemany sends a statement per row, and array parameters are escaped value by value in
@@ -404,11 +431,36 @@ def _insert_unnest(session: Session, table_name: str, rows: list[dict[str, Any]]
     columns = ", ".join(rows[0])
     sql = (f"INSERT INTO {table_name} ({columns}) SELECT {columns} "
            f"FROM json_populate_recordset(CAST(NULL AS {table_name}), CAST(:rows AS JSON)) {on_conflict}")
-    session.execute(text(sql), {"rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))})
+    return session.execute(text(sql), {"rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))})
+
+
+# Rounds of "read, decide, write conditionally" for a batch's subscriptions. Under the batch's locks the
+# first round's writes all succeed; a later round is needed only if a row changed without the person's lock.
+_ROUNDS = 3
+
+
+@dataclass
+class _Outcome:
+    """What happened to one row of the file on the import's lists."""
+
+    subscriber_id: int
+    done: list[int] = field(default_factory=list)  # lists this import joined or confirmed (one consent line each)
+    added: bool = False  # at least one of them is a new subscription, not a confirmation
+    left: list[str] = field(default_factory=list)  # why a list was not touched: they left it
+    seen_in_this_run: int = 0
+    failed: bool = False  # still changing under us after every round: reported as a problem
 
 
 class _Batch:
-    """One transaction's worth of rows: a handful of set-based queries, whatever the batch size."""
+    """One transaction's worth of rows: a handful of set-based queries, whatever the batch size.
+
+    Decided and written under locks, so an unsubscribe, an erasure or a second import of the same file
+    arriving mid-batch waits for this batch, or this batch for it, and never works from what the other is
+    about to change: on PostgreSQL the batch's stored subscribers are locked (in id order, so two imports
+    cannot deadlock) before anything about them is read; on SQLite the batch takes the database's write
+    lock first. Every write is conditional as well (insert unless there, confirm only what is still
+    unconfirmed) and the consent lines are written from what the writes returned, never from the read.
+    """
 
     def __init__(self, session: Session, lists: list[MailingList], consent: str | None, source_name: str,
                  started: datetime, report: ImportReport, problems: _Problems):
@@ -426,48 +478,45 @@ class _Batch:
                 continue
             first_line[row.email] = row.line
             unique.append(row)
+        if not unique:
+            return
 
+        take_sqlite_write_lock(session)
         hashes = {row.email: email_hash(row.email) for row in unique}
-        suppressed: dict[str, SuppressionReason] = {}
-        existing: dict[str, Any] = {}
-        if unique:
-            query = select(Suppression.email_hash, Suppression.reason).where(
-                one_of(session, Suppression.email_hash, list(hashes.values())))
-            suppressed = {row[0]: row[1] for row in session.execute(query)}
-            query = select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.attributes,
-                           Subscriber.status).where(one_of(session, Subscriber.email, [row.email for row in unique]))
-            existing = {r.email: r for r in session.execute(query)}
-
-        keep: list[_Row] = []
-        for row in unique:
-            reason = suppressed.get(hashes[row.email])
-            found = existing.get(row.email)
-            if reason is not None:
-                self._not_added(row, _SKIP_REASONS[reason])
-            elif found is not None and found.status is not SubscriberStatus.ACTIVE:
-                self._not_added(row, _STATUS_REASONS[found.status])
-            else:
-                keep.append(row)
+        stored = self._lock_stored([row.email for row in unique])
+        # Read after the lock: an erasure that finished before it is seen here; one that had not is waiting.
+        query = select(Suppression.email_hash, Suppression.reason).where(
+            one_of(session, Suppression.email_hash, list(hashes.values())))
+        suppressed: dict[str, SuppressionReason] = {row[0]: row[1] for row in session.execute(query)}
+        keep = self._may_add(unique, hashes, suppressed, stored)
 
         now = utcnow()
         values = _Values(session, now)
-        new_rows = [row for row in keep if row.email not in existing]
-        _insert_ignoring_conflicts(session, "subscribers", [
+        # In address order, so two imports inserting the same new people wait for each other, never in a circle.
+        new_rows = sorted((row for row in keep if row.email not in stored), key=lambda row: row.email)
+        inserted = {email: subscriber_id for subscriber_id, email in _insert_ignoring_conflicts(session, "subscribers", [
             {"email": row.email, "email_hash": hashes[row.email], "name": row.name,
              "attributes": values.json(row.attributes), "status": SubscriberStatus.ACTIVE.value,
              "token_key": new_token_key(), "created_at": values.now, "updated_at": values.now}
             for row in new_rows
-        ])
-        ids: dict[str, int] = {}
-        if keep:
-            ids = {row[0]: row[1] for row in session.execute(
-                select(Subscriber.email, Subscriber.id).where(one_of(session, Subscriber.email, [r.email for r in keep])))}
-        created = {row.email for row in new_rows}
-        report.new_subscribers += len(created)
+        ], ("id", "email"))}
+        report.new_subscribers += len(inserted)
+        late = [row for row in new_rows if row.email not in inserted]
+        if late:
+            # Stored by someone else (the form) since our read: judged like anyone already stored.
+            late_stored = self._lock_stored([row.email for row in late])
+            stored.update(late_stored)
+            allowed_late = {row.email for row in self._may_add(
+                [row for row in late if row.email in late_stored], hashes, suppressed, late_stored)}
+            for row in late:
+                if row.email not in late_stored:
+                    self._invalid(row, "the address changed while importing; import the file again")
+            keep = [row for row in keep if row.email in inserted or row.email in allowed_late
+                    or (row.email in stored and row.email not in late_stored)]
 
         changes = []
         for row in keep:
-            found = existing.get(row.email)
+            found = stored.get(row.email)
             if found is None:
                 continue
             name = row.name or found.name
@@ -478,76 +527,120 @@ class _Batch:
             session.execute(update(Subscriber), changes)
         report.updated += len(changes)
 
-        current: dict[tuple[int, int], Any] = {}
-        list_ids = [lst.id for lst in self.lists]
-        if ids:
-            query = select(Subscription.subscriber_id, Subscription.list_id, Subscription.status,
-                           Subscription.created_at, Subscription.unsubscribed_at).where(
-                one_of(session, Subscription.subscriber_id, list(ids.values())), Subscription.list_id.in_(list_ids))
-            current = {(r.subscriber_id, r.list_id): r for r in session.execute(query)}
+        ids = {email: found.id for email, found in stored.items()} | inserted
+        outcomes = {row.email: _Outcome(ids[row.email]) for row in keep}
+        self._subscribe_all(keep, outcomes, now)
 
-        status = SubscriptionStatus.CONFIRMED if self.consent else SubscriptionStatus.UNCONFIRMED
         action = ConsentAction.CONFIRM if self.consent else ConsentAction.SUBSCRIBE
         wording = self.consent or UNCONFIRMED_WORDING
-        inserts: list[dict[str, Any]] = []
-        confirms: list[dict[str, Any]] = []
         log: list[dict[str, Any]] = []
         for row in keep:
-            subscriber_id = ids.get(row.email)
-            if subscriber_id is None:  # removed by someone else between our insert and select: try next time
-                self._invalid(row, "the address changed while importing; import the file again")
-                continue
-            outcome = self._subscribe(row, subscriber_id, current, status, inserts, confirms, now)
-            for list_id in outcome:
-                log.append({"subscriber_id": subscriber_id, "list_id": list_id, "action": action.value,
+            outcome = outcomes[row.email]
+            for list_id in outcome.done:  # every change made gets its line, even on a row reported as a problem
+                log.append({"subscriber_id": outcome.subscriber_id, "list_id": list_id, "action": action.value,
                             "source": ConsentSource.IMPORT.value, "wording": wording, "at": values.now,
                             "detail": values.json({"file": self.source_name, "line": row.line})})
-        for insert_row in inserts:
-            insert_row.update(status=insert_row["status"].value, created_at=values.now, updated_at=values.now,
-                              confirmed_at=values.now if insert_row["confirmed_at"] else None)
-        _insert_ignoring_conflicts(session, "subscriptions", inserts)
-        if confirms:
-            session.execute(update(Subscription), confirms)
+            self._count(row, outcome)
         if log:
             _insert(session, "consent_log", log)
 
-    def _subscribe(self, row: _Row, subscriber_id: int, current: dict[tuple[int, int], Any],
-                   status: SubscriptionStatus, inserts: list[dict[str, Any]], confirms: list[dict[str, Any]],
-                   now: datetime) -> list[int]:
-        """Decide the row's outcome on each list; returns the list ids that changed (for the log)."""
-        changed: list[int] = []
-        seen_in_this_run = 0
-        left: list[str] = []
-        for lst in self.lists:
-            existing = current.get((subscriber_id, lst.id))
-            if existing is None:
-                inserts.append({"subscriber_id": subscriber_id, "list_id": lst.id, "status": status,
-                                "created_at": now, "updated_at": now,
-                                "confirmed_at": now if self.consent else None})
-                changed.append(lst.id)
-            elif existing.status is SubscriptionStatus.UNSUBSCRIBED:
-                when = existing.unsubscribed_at.date().isoformat() if existing.unsubscribed_at else "an earlier date"
-                left.append(f"this person unsubscribed from {lst.name!r} on {when}; they are not added back")
-            elif existing.status is SubscriptionStatus.UNCONFIRMED and self.consent:
-                confirms.append({"subscriber_id": subscriber_id, "list_id": lst.id,
-                                 "status": SubscriptionStatus.CONFIRMED, "confirmed_at": now, "updated_at": now})
-                changed.append(lst.id)
-            elif existing.created_at >= self.started:
-                seen_in_this_run += 1
-        if left:
-            self._not_added(row, "; ".join(left))
-            if not changed:
-                return changed
-        if changed:
-            added = sum(1 for i in changed if (subscriber_id, i) not in current)
-            self.report.added += 1 if added else 0
-            self.report.confirmed += 1 if not added else 0
-        elif seen_in_this_run and seen_in_this_run == len(self.lists):
+    def _lock_stored(self, emails: list[str]) -> dict[str, Any]:
+        """The stored subscribers among `emails`, read afresh and locked until the batch commits."""
+        query = (select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.attributes, Subscriber.status)
+                 .where(one_of(self.session, Subscriber.email, emails)).order_by(Subscriber.id))
+        if is_postgresql(self.session):
+            query = query.with_for_update(key_share=True)
+        return {found.email: found for found in self.session.execute(query)}
+
+    def _may_add(self, rows: list[_Row], hashes: dict[str, str], suppressed: dict[str, SuppressionReason],
+                 stored: dict[str, Any]) -> list[_Row]:
+        """The rows that may be imported; the others are reported: suppressed, or left, bounced, complained."""
+        keep: list[_Row] = []
+        for row in rows:
+            reason = suppressed.get(hashes[row.email])
+            found = stored.get(row.email)
+            if reason is not None:
+                self._not_added(row, _SKIP_REASONS[reason])
+            elif found is not None and found.status is not SubscriberStatus.ACTIVE:
+                self._not_added(row, _STATUS_REASONS[found.status])
+            else:
+                keep.append(row)
+        return keep
+
+    def _subscribe_all(self, rows: list[_Row], outcomes: dict[str, _Outcome], now: datetime) -> None:
+        """Join or confirm each row on each list: read, decide, write conditionally, and decide again for any
+        write whose condition no longer held (the row changed between our read and our write)."""
+        session = self.session
+        values = _Values(session, now)
+        status = SubscriptionStatus.CONFIRMED if self.consent else SubscriptionStatus.UNCONFIRMED
+        list_ids = [lst.id for lst in self.lists]
+        todo = [(row, lst) for row in rows for lst in self.lists]
+        for attempt in range(_ROUNDS):
+            if not todo:
+                return
+            query = select(Subscription.subscriber_id, Subscription.list_id, Subscription.status,
+                           Subscription.created_at, Subscription.unsubscribed_at).where(
+                one_of(session, Subscription.subscriber_id, list({outcomes[row.email].subscriber_id for row, _ in todo})),
+                Subscription.list_id.in_(list_ids))
+            current = {(r.subscriber_id, r.list_id): r for r in session.execute(query)}
+            inserts: list[dict[str, Any]] = []
+            confirms: dict[int, list[int]] = {}
+            tried: list[tuple[_Row, MailingList]] = []
+            for row, lst in todo:
+                outcome = outcomes[row.email]
+                found = current.get((outcome.subscriber_id, lst.id))
+                if found is None:
+                    inserts.append({"subscriber_id": outcome.subscriber_id, "list_id": lst.id, "status": status.value,
+                                    "created_at": values.now, "updated_at": values.now,
+                                    "confirmed_at": values.now if self.consent else None})
+                    tried.append((row, lst))
+                elif found.status is SubscriptionStatus.UNSUBSCRIBED:
+                    when = found.unsubscribed_at.date().isoformat() if found.unsubscribed_at else "an earlier date"
+                    outcome.left.append(f"this person unsubscribed from {lst.name!r} on {when}; they are not added back")
+                elif found.status is SubscriptionStatus.UNCONFIRMED and self.consent:
+                    confirms.setdefault(lst.id, []).append(outcome.subscriber_id)
+                    tried.append((row, lst))
+                elif attempt == 0 and found.created_at >= self.started:
+                    outcome.seen_in_this_run += 1
+            added = {(r[0], r[1]) for r in _insert_ignoring_conflicts(
+                session, "subscriptions", inserts, ("subscriber_id", "list_id"))}
+            confirmed: set[tuple[int, int]] = set()
+            for list_id, subscriber_ids in confirms.items():
+                confirmed.update((subscriber_id, list_id) for subscriber_id in session.scalars(
+                    update(Subscription)
+                    .where(Subscription.list_id == list_id, Subscription.status == SubscriptionStatus.UNCONFIRMED,
+                           one_of(session, Subscription.subscriber_id, subscriber_ids))
+                    .values(status=SubscriptionStatus.CONFIRMED, confirmed_at=now, updated_at=now)
+                    .returning(Subscription.subscriber_id).execution_options(synchronize_session=False)))
+            todo = []
+            for row, lst in tried:
+                outcome = outcomes[row.email]
+                key = (outcome.subscriber_id, lst.id)
+                if key in added or key in confirmed:
+                    outcome.done.append(lst.id)
+                    outcome.added = outcome.added or key in added
+                else:
+                    todo.append((row, lst))
+        for row, _ in todo:
+            if not outcomes[row.email].failed:
+                outcomes[row.email].failed = True
+                self._invalid(row, "the person's subscriptions changed while importing; import the file again")
+
+    def _count(self, row: _Row, outcome: _Outcome) -> None:
+        if outcome.failed:
+            return
+        if outcome.left:
+            self._not_added(row, "; ".join(outcome.left))
+            if not outcome.done:
+                return
+        if outcome.done:
+            self.report.added += 1 if outcome.added else 0
+            self.report.confirmed += 0 if outcome.added else 1
+        elif outcome.seen_in_this_run and outcome.seen_in_this_run == len(self.lists):
             self.report.duplicates += 1
             self.problems.add(row.line, row.fields, "same address as an earlier row in this file (skipped)")
         else:
             self.report.unchanged += 1
-        return changed
 
     def _not_added(self, row: _Row, reason: str) -> None:
         self.report.not_added_back += 1

@@ -236,3 +236,28 @@ def test_export_round_trips_and_protects_formulas(db: Settings, lists: Lists, tm
     with session_scope() as session:
         jo = store.get_subscriber(session, "jo@example.org")
         assert jo.name == "=HYPERLINK(\"http://x\")" and jo.attributes == {"Postcode": "AB1"}
+
+
+@pytest.mark.parametrize("text, line", [
+    # A quote never closed: every later row would vanish into Jo's name.
+    ("email,name\r\njo@example.org,\"Jo\r\nsam@example.org,Sam\r\nlee@example.org,Lee\r\n", 2),
+    # Closed by a quote inside a later name: Python's reader would read on past it.
+    ("email,name\r\njo@example.org,\"Jo\r\nsam@example.org,Sam \"Sammy\" Smith\r\nlee@example.org,Lee\r\n", 2),
+    # Closed at the end of a later row: the file is valid CSV, but Sam's row is inside Jo's name.
+    ("email,name\r\nok@example.org,Ok\r\njo@example.org,\"Jo\r\nsam@example.org,Sam\"\r\nlee@example.org,Lee\r\n", 3),
+], ids=["never closed", "closed mid-value", "closed at a row end"])
+def test_an_unclosed_quote_is_refused_with_its_line(db: Settings, lists: Lists, tmp_path: Path, text: str,
+                                                    line: int) -> None:
+    source = _write(tmp_path / "quote.csv", text)
+    with pytest.raises(ImportRefused, match=rf"^line {line} (?=.*quotation mark)(?=.*Nothing was imported)"):
+        import_csv(source, _lists("send-news"), session_scope, consent=CONSENT)
+    assert _counts() == (0, 0, 0)
+
+
+def test_values_that_really_span_lines_still_import(db: Settings, lists: Lists, tmp_path: Path) -> None:
+    source = _write(tmp_path / "notes.csv", "email,name,Address\r\njo@example.org,Jo,\"1 High Street,\r\nTown\"\r\n"
+                                            "sam@example.org,Sam,\"Flat 2\r\nsam.mum@example.org\"\r\n")
+    report = import_csv(source, _lists("send-news"), session_scope, consent=CONSENT)
+    assert (report.added, report.problems) == (2, 0)
+    with session_scope() as session:
+        assert store.get_subscriber(session, "jo@example.org").attributes == {"Address": "1 High Street,\r\nTown"}
