@@ -11,7 +11,8 @@ How it behaves, and why:
 - **Consent.** Rows are marked confirmed only when `consent` states where consent came from (it is
   logged as the wording). Without it they are stored unconfirmed and never mailed an issue.
 - **Never brings anyone back.** An address on the suppression list (bounced, complained, erased),
-  a person who unsubscribed from everything, or from this list, is skipped and reported.
+  a person who unsubscribed from everything, or from this list, is skipped and reported; also when
+  they leave or are erased while the import runs (see `_Batch`: each batch decides under locks).
 - **Bad rows** are reported with their line number and reason, in the summary and in a problems
   CSV with the original columns plus `import_line` and `import_problem`, so an officer can fix that
   file and import it as it is.
