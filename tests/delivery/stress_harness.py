@@ -322,8 +322,8 @@ class StressRun:
         _second_issue(self.settings)
         main_list = make_list(MAIN_LIST, "SEND newsletter")
         second_list = make_list(SECOND_LIST, "Short breaks and activities")
-        make_readers(main_list, config.readers)
-        make_readers(second_list, config.second_readers, start=config.readers - config.overlap)
+        on_main = make_readers(main_list, config.readers)
+        on_second = make_readers(second_list, config.second_readers, start=config.readers - config.overlap)
         from subscribers.models import MailingList, Subscriber
 
         with session_scope() as session:
@@ -337,6 +337,8 @@ class StressRun:
             self.rows_at_start = {cid: session.scalar(select(func.count()).where(Delivery.campaign_id == cid))
                                   for cid in (self.main, self.second)}
         self.email_of = {sid: email for email, (sid, _) in self.people.items()}
+        self.members = {main_list: {self.email_of[i] for i in on_main},
+                        second_list: {self.email_of[i] for i in on_second}}
         self.list_ids = [lst.id for lst in self.lists]
         self.cancel_second_at = self.rng.uniform(0.2, 0.6)
         self.cancel_main = self.rng.random() < config.p_cancel_main
@@ -459,14 +461,17 @@ class StressRun:
         self.import_files += 1
         number = self.import_files
         path = self.folder / f"import-{number}.csv"
-        known = self.rng.sample(sorted(self.people), k=min(25, len(self.people)))
+        onto = self.rng.choice([[self.lists[0]], [self.lists[1]], list(self.lists)])
+        # Known rows are readers who were on every list imported onto (some of whom have left it or
+        # been erased since), so an import putting anyone back is a broken rule, not a new choice.
+        members = sorted(set.intersection(*(self.members[lst.id] for lst in onto)))
+        known = self.rng.sample(members, k=min(25, len(members)))
         new = [f"new{self.rng.randrange(60)}@example.org" for _ in range(15)]
         rows = [(e.capitalize() if self.rng.random() < 0.2 else e, f"Imported {e.split('@')[0]}") for e in known + new]
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["Email address", "Name"])
             writer.writerows(rows)
-        onto = self.rng.choice([[self.lists[0]], [self.lists[1]], list(self.lists)])
         copies = 2 if self.rng.random() < 0.4 else 1
 
         def run(copy: int) -> None:
@@ -556,6 +561,8 @@ class StressRun:
             if self._state(campaign_id) is CampaignState.PAUSED:
                 self._steer("resume", campaign_id)
         self.paused_until.clear()
+        # Retry-failed as the campaign ends (or just after): it must run again and finish again.
+        self._steer("retry-failed", self.main)
         deadline = time.time() + config.settle_seconds
         ended = (CampaignState.FINISHED, CampaignState.CANCELLED)
         while time.time() < deadline:
