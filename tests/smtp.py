@@ -7,6 +7,7 @@ view with the delivery rows.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -29,6 +30,7 @@ class Received:
     envelope_from: str
     recipients: list[str]
     data: bytes
+    at: float = 0.0  # time.monotonic() when the server accepted it
 
     @property
     def message(self) -> EmailMessage:
@@ -42,6 +44,7 @@ class RecordingHandler:
     refused: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delay: Callable[[str], float] | None = None  # seconds to wait before accepting a recipient's message
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]) -> str:
         elapsed = time.monotonic() - self.started
@@ -56,8 +59,11 @@ class RecordingHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
+        if self.delay is not None:
+            # A slow relay: the 250 comes this long after the data, for this connection only.
+            await asyncio.sleep(self.delay(envelope.rcpt_tos[0] if envelope.rcpt_tos else ""))
         with self.lock:
-            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), data))
+            self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), data, time.monotonic()))
             count = len(self.messages)
         return f"250 2.0.0 accepted as message {count}"
 
@@ -84,8 +90,8 @@ def free_port() -> int:
 class SmtpServer:
     """Start with `with SmtpServer() as server:`; `server.url` is the NEWSLETTER_SMTP_URL to use."""
 
-    def __init__(self, rules: list[Rule] | None = None) -> None:
-        self.handler = RecordingHandler(rules=list(rules or []))
+    def __init__(self, rules: list[Rule] | None = None, delay: Callable[[str], float] | None = None) -> None:
+        self.handler = RecordingHandler(rules=list(rules or []), delay=delay)
         self.port = free_port()
         # decode_data=False keeps the raw bytes; a large size limit because MJML issues are big.
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,

@@ -83,6 +83,13 @@ def contacts(session: Session, subscriber_ids: Sequence[int], list_ids: Sequence
     }
 
 
+def may_receive(session: Session, subscriber_ids: Sequence[int], list_ids: Sequence[int]) -> set[int]:
+    """Which of `subscriber_ids` may still be mailed right now (asked again during a batch)."""
+    from subscribers import api
+
+    return api.may_receive(session, subscriber_ids, list_ids)
+
+
 def hard_bounce(session: Session, email: str, reply: str) -> None:
     from subscribers import api
 

@@ -177,6 +177,10 @@ def process_message(session: Session, message: Message, settings: Settings) -> B
             continue
         address = _address_of(session, delivery_id)
         row.state = DeliveryState.BOUNCED
+        # A row bounced while a worker holds it (a retry in flight) is taken from that claim, so the
+        # worker's later result cannot overwrite the bounce, and no lease is left on a final row.
+        row.claim_token = ""
+        row.lease_until = None
         row.reason = f"dsn {status.status}"
         row.last_reply = status.diagnostic[:2000] or status.status
         row.updated_at = utcnow()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
@@ -65,9 +65,16 @@ def create_campaign(
     """One campaign and one delivery row per reader (a reader on two lists gets one message)."""
     _check_before_sending(issue, settings)
     list_ids = audience.list_ids_for(session, list(list_slugs))
-    refresh_statistics(session, "subscribers", "subscriptions", "suppressions")
     now = utcnow()
     due = send_at is None or send_at <= now
+    # The issue leaves "approved" first, by a write that only one of two simultaneous sends can make
+    # (a double-click on "Send now", two approvers, two terminals); the other is refused here.
+    try:
+        store.move(issue, IssueStatus.SENDING if due else IssueStatus.SCHEDULED)
+    except store.InvalidTransition:
+        raise SendRefused(f"issue {issue.slug!r} is already being sent or scheduled; "
+                          "`newsletter campaigns list` shows its campaign") from None
+    refresh_statistics(session, "subscribers", "subscriptions", "suppressions")
     campaign = Campaign(
         issue_id=issue.id,
         state=CampaignState.RUNNING if due else CampaignState.SCHEDULED,
@@ -89,7 +96,6 @@ def create_campaign(
     if chunk:
         session.execute(insert(Delivery), chunk)
     refresh_statistics(session, "deliveries")
-    store.move(issue, IssueStatus.SENDING if due else IssueStatus.SCHEDULED)
     return campaign
 
 
@@ -116,22 +122,43 @@ def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.id.desc())))
 
 
-def _set_state(session: Session, campaign_id: int, allowed: set[CampaignState], target: CampaignState) -> Campaign:
-    campaign = get_campaign(session, campaign_id)
-    if campaign.state not in allowed:
-        raise SendRefused(f"campaign {campaign_id} is {campaign.state.value}; it cannot be {target.value}")
-    campaign.state = target
-    return campaign
+def state_of(session: Session, campaign_id: int) -> CampaignState | None:
+    return session.scalar(select(Campaign.state).where(Campaign.id == campaign_id))
+
+
+def list_ids_of(session: Session, campaign_id: int) -> list[int]:
+    return sorted(session.scalars(select(campaign_lists.c.list_id).where(campaign_lists.c.campaign_id == campaign_id)))
+
+
+def _locked(session: Session, campaign_id: int, allowed: set[CampaignState], action: str) -> Campaign:
+    """The campaign, under its lock and as committed now, if it is in a state that allows `action`."""
+    state = ledger.lock_campaign(session, campaign_id)
+    if state is None:
+        raise CampaignNotFound(campaign_id)
+    if state not in allowed:
+        raise SendRefused(f"campaign {campaign_id} is {state.value}; it cannot be {action}")
+    return get_campaign(session, campaign_id)
 
 
 def pause(session: Session, campaign_id: int) -> Campaign:
-    """Workers stop claiming within a flush (FLUSH_EVERY messages) and give unsent rows back."""
-    return _set_state(session, campaign_id, {CampaignState.RUNNING, CampaignState.SCHEDULED}, CampaignState.PAUSED)
+    """Workers stop within a re-check (under a second) and give the rows they hold back."""
+    campaign = _locked(session, campaign_id, {CampaignState.RUNNING, CampaignState.SCHEDULED}, "paused")
+    campaign.state = CampaignState.PAUSED
+    return campaign
 
 
 def resume(session: Session, campaign_id: int) -> Campaign:
-    """Continue exactly where it stopped: only rows still queued are claimed."""
-    campaign = _set_state(session, campaign_id, {CampaignState.PAUSED}, CampaignState.RUNNING)
+    """Continue exactly where it stopped: only rows still queued are claimed.
+
+    A campaign paused before its scheduled time goes back to waiting for that time; one that failed
+    is tried again (after the cause, such as a list name, has been put right).
+    """
+    campaign = _locked(session, campaign_id, {CampaignState.PAUSED, CampaignState.FAILED}, "resumed")
+    campaign.failure_reason = ""
+    if campaign.started_at is None and campaign.send_at > utcnow():
+        campaign.state = CampaignState.SCHEDULED
+        return campaign
+    campaign.state = CampaignState.RUNNING
     campaign.started_at = campaign.started_at or utcnow()
     if campaign.issue.status is IssueStatus.SCHEDULED:
         store.move(campaign.issue, IssueStatus.SENDING)
@@ -139,26 +166,41 @@ def resume(session: Session, campaign_id: int) -> Campaign:
 
 
 def cancel(session: Session, campaign_id: int) -> Campaign:
-    """Nothing more is sent; rows already sent stay as they are, the rest become skipped."""
-    campaign = _set_state(
-        session, campaign_id, {CampaignState.RUNNING, CampaignState.PAUSED, CampaignState.SCHEDULED},
-        CampaignState.CANCELLED,
-    )
-    session.execute(
-        update(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.state.in_([DeliveryState.QUEUED.value]))
-        .values(state=DeliveryState.SKIPPED, reason="campaign cancelled", updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    """Nothing more is sent; rows already sent stay as they are, the rest become skipped.
+
+    Rows a live worker holds are ended by that worker within a re-check, so a message it was handing
+    to the server at that moment is recorded as sent, not as skipped. A campaign that has finished
+    can no longer be cancelled: its readers have the issue, and its web view must keep working.
+    """
+    campaign = _locked(session, campaign_id, {CampaignState.RUNNING, CampaignState.PAUSED, CampaignState.SCHEDULED,
+                                              CampaignState.FAILED}, "cancelled")
+    campaign.state = CampaignState.CANCELLED
     campaign.finished_at = utcnow()
+    session.flush()
+    ledger.skip_unsent(session, campaign_id, "campaign cancelled")
     if campaign.issue.status in (IssueStatus.SENDING, IssueStatus.SCHEDULED):
         store.move(campaign.issue, IssueStatus.CANCELLED)
     return campaign
 
 
-def retry_failed(session: Session, campaign_id: int) -> int:
-    """Queue the failed rows again (only those); the campaign runs again until they are final."""
+def fail(session: Session, campaign_id: int, reason: str) -> bool:
+    """Stop a running campaign whose message cannot be built; its rows wait, unsent, for a resume."""
+    if ledger.lock_campaign(session, campaign_id) is not CampaignState.RUNNING:
+        return False
     campaign = get_campaign(session, campaign_id)
+    campaign.state = CampaignState.FAILED
+    campaign.failure_reason = reason[:2000]
+    return True
+
+
+def retry_failed(session: Session, campaign_id: int) -> int:
+    """Queue the failed rows again (only those); the campaign runs again until they are final.
+
+    Under the campaign's lock, so a worker finishing the campaign at the same moment either sees
+    these rows queued (and does not finish) or finished first (and is reopened here).
+    """
+    campaign = _locked(session, campaign_id, {CampaignState.RUNNING, CampaignState.FINISHED, CampaignState.PAUSED},
+                       "retried")
     result = session.execute(
         update(Delivery)
         .where(Delivery.campaign_id == campaign_id, Delivery.state == DeliveryState.FAILED)
@@ -175,23 +217,32 @@ def retry_failed(session: Session, campaign_id: int) -> int:
 def start_due(session: Session) -> list[int]:
     """Flip scheduled campaigns whose time has come to running (idempotent; safe from many ticks)."""
     now = utcnow()
-    due = list(
-        session.scalars(select(Campaign).where(Campaign.state == CampaignState.SCHEDULED, Campaign.send_at <= now))
-    )
+    due = list(session.scalars(
+        select(Campaign.id).where(Campaign.state == CampaignState.SCHEDULED, Campaign.send_at <= now)))
     started = []
-    for campaign in due:
-        result = session.execute(
-            update(Campaign)
-            .where(Campaign.id == campaign.id, Campaign.state == CampaignState.SCHEDULED)
-            .values(state=CampaignState.RUNNING, started_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount:
-            session.refresh(campaign)
-            if campaign.issue.status is IssueStatus.SCHEDULED:
-                store.move(campaign.issue, IssueStatus.SENDING)
-            started.append(campaign.id)
+    for campaign_id in due:
+        if ledger.lock_campaign(session, campaign_id) is not CampaignState.SCHEDULED:
+            continue
+        campaign = get_campaign(session, campaign_id)
+        campaign.state = CampaignState.RUNNING
+        campaign.started_at = now
+        if campaign.issue.status is IssueStatus.SCHEDULED:
+            store.move(campaign.issue, IssueStatus.SENDING)
+        started.append(campaign_id)
     return started
+
+
+def sweep_stopped(session: Session) -> int:
+    """End rows of cancelled campaigns that a worker died holding, so none stays "sending" for ever."""
+    ended = 0
+    for campaign_id in session.scalars(
+        select(Campaign.id).where(Campaign.state == CampaignState.CANCELLED,
+                                  exists().where(Delivery.campaign_id == Campaign.id,
+                                                 Delivery.state.in_([DeliveryState.QUEUED.value,
+                                                                     DeliveryState.SENDING.value])))
+    ).all():
+        ended += ledger.skip_unsent(session, campaign_id, "campaign cancelled")
+    return ended
 
 
 def running(session: Session) -> list[int]:
@@ -201,6 +252,7 @@ def running(session: Session) -> list[int]:
 def on_finished(session: Session, campaign_id: int) -> None:
     """The issue is sent when its campaign has finished (and is then on the public archive)."""
     campaign = get_campaign(session, campaign_id)
+    session.refresh(campaign.issue)
     if campaign.issue.status is IssueStatus.SENDING:
         store.move(campaign.issue, IssueStatus.SENT)
 

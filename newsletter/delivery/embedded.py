@@ -13,7 +13,7 @@ from collections.abc import Callable
 from newsletter.config import Settings
 from newsletter.db import session_scope
 from newsletter.delivery import campaigns
-from newsletter.delivery.ratelimit import LocalLimiter, Rate
+from newsletter.delivery.ratelimit import DatabaseLimiter, Rate
 from newsletter.delivery.sender import work
 from newsletter.delivery.transport import transport_for
 
@@ -24,17 +24,32 @@ class EmbeddedRunner:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.transport = transport_for(settings)
-        self.limiter = LocalLimiter(Rate(settings.send_rate, settings.send_rate_per_day, settings.send_burst))
+        servers = settings.smtp_servers
+        name, rate, per_day = ((servers[0].name, servers[0].rate, servers[0].per_day) if servers
+                               else ("outbox", settings.send_rate, settings.send_rate_per_day))
+        # In the database, not in this process: `newsletter serve` and `newsletter send --wait` (or
+        # several web processes) may run at once, and together they must keep to one rate.
+        self.limiter = DatabaseLimiter(name, Rate(rate, per_day, settings.burst_for(rate)))
 
     def step(self) -> float:
-        """Start due campaigns and work on running ones; returns how long to wait before the next step."""
+        """Start due campaigns and work on running ones; returns how long to wait before the next step.
+
+        One campaign that fails in an unexpected way is logged and left for the next step; the
+        others are still worked on.
+        """
         with session_scope() as session:
             campaigns.start_due(session)
+        with session_scope() as session:
+            campaigns.sweep_stopped(session)
         with session_scope() as session:
             active = campaigns.running(session)
         wait = 1.0
         for campaign_id in active:
-            report = work(campaign_id, self.settings, self.transport, self.limiter, max_seconds=5.0)
+            try:
+                report = work(campaign_id, self.settings, self.transport, self.limiter, max_seconds=5.0)
+            except Exception:  # noqa: BLE001 — the rows are safe; the next step tries again
+                log.exception("sending campaign %s failed in this step", campaign_id)
+                continue
             if report.retry_after is not None:
                 wait = min(wait, report.retry_after)
         return max(0.05, wait)

@@ -59,12 +59,38 @@ def new_claim_token() -> str:
     return secrets.token_hex(8)
 
 
+def lock_campaign(session: Session, campaign_id: int) -> CampaignState | None:
+    """Take the campaign's row lock for this transaction and return its state as committed now.
+
+    Every change of a campaign's state, and every bulk change of its rows that depends on that state
+    (finish, cancel, retry, pause, resume, the scheduled start), runs under this lock, so each sees
+    what the one before it committed instead of a stale read. PostgreSQL locks the row; SQLite has
+    one writer, so a write at the start of the transaction takes the database's write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        state = session.scalar(select(Campaign.state).where(Campaign.id == campaign_id).with_for_update())
+    else:
+        session.execute(update(Campaign).where(Campaign.id == campaign_id).values(state=Campaign.state)
+                        .execution_options(synchronize_session=False))
+        state = session.scalar(select(Campaign.state).where(Campaign.id == campaign_id))
+    if state is not None:
+        # Objects loaded before the lock may hold an older state; read them again after it.
+        campaign = session.get(Campaign, campaign_id, populate_existing=True)
+        assert campaign is not None
+    return CampaignState(state) if state is not None else None
+
+
 def claim_batch(
     session: Session, campaign_id: int, size: int, lease_seconds: float, token: str
 ) -> list[Claimed]:
-    """Take up to `size` rows under `token`; commit straight after so other workers see the lease."""
+    """Take up to `size` rows under `token`; commit straight after so other workers see the lease.
+
+    Only while the campaign is running: a pause or cancel committed before the claim leaves its rows alone.
+    """
     now = utcnow()
-    chosen = select(Delivery.id).where(_claimable(campaign_id, now)).order_by(Delivery.id).limit(size)
+    running = exists().where(Campaign.id == campaign_id, Campaign.state == CampaignState.RUNNING)
+    chosen = (select(Delivery.id).where(_claimable(campaign_id, now), running)
+              .order_by(Delivery.id).limit(size))
     if session.get_bind().dialect.name == "postgresql":
         # A CTE runs once. Written as `id IN (subquery)`, PostgreSQL may run the LIMIT subquery again
         # for each row it updates and claim far more than `size` rows (seen: 4,763 in one claim).
@@ -102,12 +128,16 @@ _SETTLE = (
 )
 
 
-def settle(session: Session, outcomes: list[Outcome], token: str) -> None:
-    """Write many rows' results in one executemany, only for rows this claim still holds."""
+def settle(session: Session, outcomes: list[Outcome], token: str) -> int:
+    """Write many rows' results in one executemany, only for rows this claim still holds.
+
+    Returns how many rows were written. Fewer than given means rows were taken from this claim
+    (a cancel, or a stall past the lease); the caller says so, since a result is being dropped.
+    """
     if not outcomes:
-        return
+        return 0
     now = utcnow()
-    session.connection().execute(
+    result = session.connection().execute(
         _SETTLE,
         [
             {
@@ -125,15 +155,15 @@ def settle(session: Session, outcomes: list[Outcome], token: str) -> None:
             for o in outcomes
         ],
     )
+    return int(result.rowcount) if result.rowcount is not None and result.rowcount >= 0 else len(outcomes)
 
 
-def renew(session: Session, delivery_ids: list[int], lease_seconds: float, token: str) -> set[int]:
-    """Extend the lease on rows this claim still holds; returns those it holds (others were taken back)."""
-    if not delivery_ids:
-        return set()
+def renew(session: Session, campaign_id: int, lease_seconds: float, token: str) -> set[int]:
+    """Extend the lease on every row this claim still holds; returns their ids (others were taken from it)."""
     held = session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.state == DeliveryState.SENDING, Delivery.claim_token == token)
+        .where(Delivery.campaign_id == campaign_id, Delivery.claim_token == token,
+               Delivery.state == DeliveryState.SENDING)
         .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
@@ -141,13 +171,44 @@ def renew(session: Session, delivery_ids: list[int], lease_seconds: float, token
     return set(held)
 
 
-def release(session: Session, claimed: list[Claimed], token: str, at: datetime | None = None) -> None:
-    """Give rows back unsent (pause, cancel, a dead connection), without counting an attempt."""
+def held(session: Session, delivery_ids: list[int], token: str) -> set[int]:
+    """Which of these rows this claim still holds with time left on the lease: the only ones it may send."""
+    if not delivery_ids:
+        return set()
+    return set(session.scalars(
+        select(Delivery.id).where(Delivery.id.in_(delivery_ids), Delivery.claim_token == token,
+                                  Delivery.state == DeliveryState.SENDING, Delivery.lease_until > utcnow())
+    ))
+
+
+def release(session: Session, claimed: list[Claimed], token: str, at: datetime | None = None,
+            state: DeliveryState = DeliveryState.QUEUED, reason: str = "") -> None:
+    """Give rows back unsent (pause, a dead connection), or end them unsent (cancel), without an attempt."""
     settle(
         session,
-        [Outcome(c.delivery_id, DeliveryState.QUEUED, c.attempts, next_attempt_at=at) for c in claimed],
+        [Outcome(c.delivery_id, state, c.attempts, next_attempt_at=at, reason=reason) for c in claimed],
         token,
     )
+
+
+def skip_unsent(session: Session, campaign_id: int, reason: str) -> int:
+    """End a stopped campaign's rows that nobody will send: queued ones, and claims whose worker is gone.
+
+    Rows a live worker holds are left to it: it sees the campaign stopped within a re-check and
+    ends them itself, so a message already being handed to the server is recorded as what it was.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.campaign_id == campaign_id,
+            Delivery.state.in_([DeliveryState.QUEUED.value, DeliveryState.SENDING.value]),
+            or_(Delivery.state == DeliveryState.QUEUED, Delivery.lease_until < now),
+        )
+        .values(state=DeliveryState.SKIPPED, reason=reason, lease_until=None, claim_token="", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def counts(session: Session, campaign_id: int) -> dict[DeliveryState, int]:
@@ -180,14 +241,22 @@ def next_due(session: Session, campaign_id: int) -> datetime | None:
 
 
 def finish_if_done(session: Session, campaign_id: int) -> bool:
-    """Mark the campaign finished only when every row is final; atomic, so two workers can race safely."""
-    result = session.execute(
+    """Mark the campaign finished only when every row is final.
+
+    Under the campaign's lock, and the rows are counted after taking it: a retry of failed rows that
+    committed meanwhile is seen, so a campaign never ends `finished` with rows still to send.
+    """
+    if lock_campaign(session, campaign_id) is not CampaignState.RUNNING:
+        return False
+    if session.scalar(select(unfinished(campaign_id))):
+        return False
+    session.execute(
         update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.state == CampaignState.RUNNING, ~unfinished(campaign_id))
+        .where(Campaign.id == campaign_id, Campaign.state == CampaignState.RUNNING)
         .values(state=CampaignState.FINISHED, finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount)
+    return True
 
 
 @dataclass

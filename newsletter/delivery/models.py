@@ -11,6 +11,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Enum,
     ForeignKey,
@@ -39,6 +40,13 @@ class CampaignState(str, enum.Enum):
     PAUSED = "paused"
     FINISHED = "finished"  # every delivery row is in a final state
     CANCELLED = "cancelled"
+    # Its message could not be built (a stored value no header may carry, a template error): it stops
+    # on its own, with the reason shown to the team, so other campaigns keep going. Resume retries it.
+    FAILED = "failed"
+
+
+# A campaign in one of these states still owns its issue: no second campaign of it may be made.
+LIVE_STATES = frozenset({CampaignState.SCHEDULED, CampaignState.RUNNING, CampaignState.PAUSED, CampaignState.FAILED})
 
 
 class DeliveryState(str, enum.Enum):
@@ -62,6 +70,12 @@ campaign_lists = Table(
 
 class Campaign(Base):
     __tablename__ = "campaigns"
+    __table_args__ = (
+        # One live campaign per issue, enforced by the database whatever the application does.
+        Index("uq_campaigns_live_issue", "issue_id", unique=True,
+              postgresql_where=text("state IN ('scheduled', 'running', 'paused', 'failed')"),
+              sqlite_where=text("state IN ('scheduled', 'running', 'paused', 'failed')")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="RESTRICT"), index=True)
@@ -73,6 +87,7 @@ class Campaign(Base):
     created_by: Mapped[str] = mapped_column(String(200), default="")
     # Which SMTP server (by name) paces this campaign's rate limit.
     smtp_name: Mapped[str] = mapped_column(String(60), default="default")
+    failure_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     issue: Mapped[Issue] = relationship(lazy="joined")
 
@@ -92,7 +107,9 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    # Erasing a reader keeps their rows without the link to them (SET NULL): what was sent stays counted.
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True,
+                                                      nullable=True)
     state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState, "delivery_state"), default=DeliveryState.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Until when the worker that claimed the row owns it; after that another may take it back.
@@ -107,3 +124,15 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SendRateLimit(Base):
+    """The shared send rate when there is no Redis: one GCRA clock per SMTP server, in the database,
+    so `newsletter serve` and `newsletter send --wait` (or several web processes) share one limit."""
+
+    __tablename__ = "send_rate_limits"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat_us: Mapped[int] = mapped_column(BigInteger)
+    day: Mapped[str] = mapped_column(String(8))
+    used: Mapped[int] = mapped_column(Integer)

@@ -58,6 +58,10 @@ return 1
 """
 
 
+class LimiterUnavailable(Exception):
+    """The shared limit cannot be consulted (its Redis is away): send nothing until it answers again."""
+
+
 class DailyQuotaReached(Exception):
     """Today's message quota for this SMTP server is used up; sending resumes after midnight UTC."""
 
@@ -83,7 +87,9 @@ def _next_midnight() -> datetime:
 
 
 class Limiter(Protocol):
-    def acquire(self, quantity: int = 1) -> None: ...
+    def acquire(self, quantity: int = 1) -> int:
+        """Block until some messages may go; returns how many (at least 1, at most `quantity` and the burst)."""
+        ...
 
     def penalise(self, seconds: float) -> None: ...
 
@@ -99,24 +105,33 @@ class RedisLimiter:
         self._penalise = client.register_script(_PENALISE)
         self._sleep = sleep
 
-    def acquire(self, quantity: int = 1) -> None:
-        """Block until `quantity` messages may go, or raise DailyQuotaReached."""
+    def acquire(self, quantity: int = 1) -> int:
+        """Block until messages may go and return how many; raise DailyQuotaReached or LimiterUnavailable.
+
+        Never more than the burst at once: a caller that asked for more sends only what it was granted.
+        """
         quantity = max(1, min(quantity, self.rate.burst))
         burst_us = self.rate.interval_us * self.rate.burst
         while True:
             day_key = f"{self.key}:day:{datetime.now(timezone.utc):%Y%m%d}"
-            granted, wait_us = self._gcra(
-                keys=[self.key, day_key],
-                args=[self.rate.interval_us, burst_us, quantity, self.rate.per_day, 2 * 86400],
-            )
+            try:
+                granted, wait_us = self._gcra(
+                    keys=[self.key, day_key],
+                    args=[self.rate.interval_us, burst_us, quantity, self.rate.per_day, 2 * 86400],
+                )
+            except (redis.RedisError, OSError) as error:
+                raise LimiterUnavailable(str(error)) from error
             if granted == 1:
-                return
+                return quantity
             if granted == -1:
                 raise DailyQuotaReached(_next_midnight())
             self._sleep(min(int(wait_us) / 1_000_000, 5.0))
 
     def penalise(self, seconds: float) -> None:
-        self._penalise(keys=[self.key], args=[int(seconds * 1_000_000)])
+        try:
+            self._penalise(keys=[self.key], args=[int(seconds * 1_000_000)])
+        except (redis.RedisError, OSError) as error:
+            raise LimiterUnavailable(str(error)) from error
 
 
 class LocalLimiter:
@@ -130,7 +145,7 @@ class LocalLimiter:
         self._lock = threading.Lock()
         self._sleep = sleep
 
-    def acquire(self, quantity: int = 1) -> None:
+    def acquire(self, quantity: int = 1) -> int:
         quantity = max(1, min(quantity, self.rate.burst))
         interval = 1 / self.rate.per_second
         while True:
@@ -147,9 +162,77 @@ class LocalLimiter:
                         raise DailyQuotaReached(_next_midnight())
                     self._used += quantity
                     self._tat = new_tat
-                    return
+                    return quantity
             self._sleep(min(wait, 5.0))
 
     def penalise(self, seconds: float) -> None:
         with self._lock:
             self._tat = max(self._tat, time.monotonic() + seconds)
+
+
+class DatabaseLimiter:
+    """The same GCRA with its clock in the database: one limit for every process that shares it.
+
+    For the embedded default, which has no Redis: `newsletter serve` and `newsletter send --wait`
+    (or several web processes on PostgreSQL) would each apply the full rate with a limiter in memory.
+    A compare-and-set on one row keeps the step atomic; it costs one short transaction per grant,
+    which is a few a second at the rates a relay allows.
+    """
+
+    def __init__(self, name: str, rate: Rate, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.name = name
+        self.rate = rate
+        self._sleep = sleep
+
+    def acquire(self, quantity: int = 1) -> int:
+        from sqlalchemy import update
+        from sqlalchemy.exc import IntegrityError
+
+        from newsletter.db import session_scope
+        from newsletter.delivery.models import SendRateLimit
+
+        quantity = max(1, min(quantity, self.rate.burst))
+        interval = self.rate.interval_us
+        while True:
+            now = int(time.time() * 1_000_000)
+            today = f"{datetime.now(timezone.utc):%Y%m%d}"
+            wait = 0
+            try:
+                with session_scope() as session:
+                    row = session.get(SendRateLimit, self.name)
+                    if row is None:
+                        session.add(SendRateLimit(name=self.name, tat_us=0, day=today, used=0))
+                        continue
+                    new_tat = max(row.tat_us, now) + interval * quantity
+                    wait = new_tat - interval * self.rate.burst - now
+                    if wait <= 0:
+                        used = row.used if row.day == today else 0
+                        if self.rate.per_day and used + quantity > self.rate.per_day:
+                            raise DailyQuotaReached(_next_midnight())
+                        moved = session.execute(
+                            update(SendRateLimit)
+                            .where(SendRateLimit.name == self.name, SendRateLimit.tat_us == row.tat_us,
+                                   SendRateLimit.day == row.day, SendRateLimit.used == row.used)
+                            .values(tat_us=new_tat, day=today, used=used + quantity)
+                            .execution_options(synchronize_session=False)
+                        )
+                        if moved.rowcount == 1:
+                            return quantity
+                        continue  # another process moved the clock between our read and write: read again
+            except IntegrityError:
+                continue  # two processes made the row at once; it exists now
+            self._sleep(min(wait / 1_000_000, 5.0))
+
+    def penalise(self, seconds: float) -> None:
+        from sqlalchemy import case, update
+
+        from newsletter.db import session_scope
+        from newsletter.delivery.models import SendRateLimit
+
+        target = int((time.time() + seconds) * 1_000_000)
+        with session_scope() as session:
+            session.execute(
+                update(SendRateLimit).where(SendRateLimit.name == self.name)
+                .values(tat_us=case((SendRateLimit.tat_us < target, target), else_=SendRateLimit.tat_us))
+                .execution_options(synchronize_session=False)
+            )

@@ -56,11 +56,12 @@ class _ProcessResources:
         if servers:
             self.routes = [Route(SmtpTransport(server.url),
                                  RedisLimiter(self.redis, server.name, Rate(server.rate, server.per_day,
-                                                                             settings.send_burst)))
+                                                                             settings.burst_for(server.rate))))
                            for server in servers]
         else:
             self.routes = [Route(transport_for(settings), RedisLimiter(
-                self.redis, "outbox", Rate(settings.send_rate, settings.send_rate_per_day, settings.send_burst)))]
+                self.redis, "outbox", Rate(settings.send_rate, settings.send_rate_per_day,
+                                           settings.burst_for(settings.send_rate))))]
 
     def redis_client(self) -> redis.Redis:
         if self.pid != os.getpid():  # a forked pool child must not share its parent's sockets
@@ -119,6 +120,8 @@ def tick() -> list[int]:
     client = _resources.redis_client()
     with session_scope() as session:
         started = campaigns.start_due(session)
+    with session_scope() as session:
+        campaigns.sweep_stopped(session)
     with session_scope() as session:
         active = campaigns.running(session)
     queued = []

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 import unicodedata
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, object_session
 
 from newsletter.db import utcnow
 from newsletter.issues.blocks import IssueDocument
@@ -53,6 +55,18 @@ def document(issue: Issue) -> IssueDocument:
         },
         context={"stored": True},
     )
+
+
+def content_version(issue: Issue) -> str:
+    """A short fingerprint of everything a reader would see of the issue.
+
+    Forms that act on what a person read (approve) carry it, so a change saved in between is
+    noticed instead of being approved unseen.
+    """
+    content = [issue.title, issue.subject, issue.preheader, issue.language,
+               issue.issue_date.isoformat() if issue.issue_date else None, issue.blocks]
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:20]
 
 
 def _apply(issue: Issue, doc: IssueDocument) -> None:
@@ -122,8 +136,30 @@ def sent_issues(session: Session) -> list[Issue]:
 
 
 def move(issue: Issue, target: IssueStatus) -> None:
+    """Move an issue along its lifecycle by a write that only succeeds from the status it was read in.
+
+    Two people (or a person and a worker) acting on the same issue at once cannot both move it: the
+    second write finds the status changed and is refused, instead of repeating or undoing the first.
+    """
     if target not in TRANSITIONS[issue.status]:
         raise InvalidTransition(f"issue {issue.slug!r} cannot go from {issue.status.value} to {target.value}")
+    session = object_session(issue)
+    values: dict[str, object] = {"status": target}
+    if target is IssueStatus.SENT:
+        values["sent_at"] = utcnow()
+    if session is not None and issue.id is not None:
+        result = session.execute(
+            update(Issue).where(Issue.id == issue.id, Issue.status == issue.status).values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            current = session.scalar(select(Issue.status).where(Issue.id == issue.id))
+            raise InvalidTransition(
+                f"issue {issue.slug!r} was changed by someone else meanwhile (it is now "
+                f"{current.value.replace('_', ' ') if current else 'gone'}); reload it and try again"
+            )
+        session.refresh(issue, ["status", "sent_at", "updated_at"])
+        return
     issue.status = target
     if target is IssueStatus.SENT:
-        issue.sent_at = utcnow()
+        issue.sent_at = values["sent_at"]  # type: ignore[assignment]

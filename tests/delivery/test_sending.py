@@ -290,13 +290,16 @@ def test_a_stalled_claim_cannot_overwrite_the_rows_new_owner(fast: Settings) -> 
         second = ledger.claim_batch(session, campaign_id, 10, 60, "rescuer")
     assert [c.delivery_id for c in second] == [c.delivery_id for c in first]
     with session_scope() as session:
-        assert ledger.renew(session, [c.delivery_id for c in first], 60, "stalled") == set()
-        ledger.settle(session, [Outcome(c.delivery_id, DeliveryState.FAILED, 1, reply="late") for c in first],
-                      "stalled")
+        assert ledger.renew(session, campaign_id, 60, "stalled") == set()
+        assert ledger.held(session, [c.delivery_id for c in first], "stalled") == set()
+        written = ledger.settle(session, [Outcome(c.delivery_id, DeliveryState.FAILED, 1, reply="late")
+                                          for c in first], "stalled")
+    assert written == 0, "the stalled worker learns that its results were not written"
     assert _states(campaign_id) == {DeliveryState.SENDING: 3}
     with session_scope() as session:
-        assert ledger.renew(session, [c.delivery_id for c in second], 60, "rescuer") == {c.delivery_id for c in second}
-        ledger.settle(session, [Outcome(c.delivery_id, DeliveryState.SENT, 1, reply="250") for c in second], "rescuer")
+        assert ledger.renew(session, campaign_id, 60, "rescuer") == {c.delivery_id for c in second}
+        assert ledger.settle(session, [Outcome(c.delivery_id, DeliveryState.SENT, 1, reply="250") for c in second],
+                             "rescuer") == 3
     assert _states(campaign_id) == {DeliveryState.SENT: 3}
 
 
