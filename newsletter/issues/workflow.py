@@ -22,11 +22,16 @@ def submit(issue: Issue) -> None:
     store.move(issue, IssueStatus.IN_REVIEW)
 
 
-def approve(issue: Issue, user: User, settings: Settings) -> None:
+def check_may_approve(issue: Issue, user: User, settings: Settings) -> None:
+    """Refuse, with the reason, a person who may not approve this issue."""
     if not user.can_approve:
         raise NotAllowed("Only an approver can approve an issue. Ask an approver on your team.")
     if issue.created_by_id == user.id and not settings.allow_self_approval:
         raise NotAllowed("You wrote this issue, so someone else on the team must approve it.")
+
+
+def approve(issue: Issue, user: User, settings: Settings) -> None:
+    check_may_approve(issue, user, settings)
     if issue.status is IssueStatus.DRAFT:
         store.move(issue, IssueStatus.IN_REVIEW)
     store.move(issue, IssueStatus.APPROVED)

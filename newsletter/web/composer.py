@@ -188,7 +188,7 @@ def edit(slug: str) -> str:
             review_links=links, general_comments=general, editable=issue.status in editing.EDITABLE,
             new_review_url=browser_session.pop("new_review_url", None),
             moved=request.args.get("moved"), settings=_settings(),
-            self_approval=_settings().allow_self_approval,
+            self_approval=_settings().allow_self_approval, version=store.content_version(issue),
         )
 
 
@@ -404,10 +404,17 @@ def submit(slug: str) -> Response:
 
 
 def _approve(session: Session, issue: Issue) -> None:
-    if not _checks(issue).ok:
-        raise workflow.NotAllowed("Fix the errors in the checks before approving.")
     user = session.get(User, current_user().id)
     assert user is not None
+    workflow.check_may_approve(issue, user, _settings())
+    # The approver approves what they read: the form carries the version of the content it showed.
+    if request.form.get("version", "") != store.content_version(issue):
+        raise workflow.NotAllowed(
+            "This issue was changed after you opened it, so it was not approved. "
+            "Read it again (the page now shows the latest version), then approve it."
+        )
+    if not _checks(issue).ok:
+        raise workflow.NotAllowed("Fix the errors in the checks before approving.")
     workflow.approve(issue, user, _settings())
 
 

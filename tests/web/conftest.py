@@ -25,6 +25,7 @@ from newsletter.web import create_app
 
 PASSWORD = "a long enough password"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+VERSION = re.compile(r'name="version" value="([^"]+)"')
 
 
 @dataclass
@@ -53,6 +54,12 @@ class TeamClient:
         if csrf:
             form.setdefault("csrf_token", self.token())
         return self.client.post(url, data=form, **kwargs)
+
+    def approve(self, slug: str) -> TestResponse:
+        """Press Approve as an approver does: on the issue page just read, with the version it showed."""
+        page = self.get(f"/team/issues/{slug}").get_data(as_text=True)
+        found = VERSION.search(page)
+        return self.post(f"/team/issues/{slug}/approve", {"version": found.group(1) if found else ""})
 
     def sign_in(self, email: str, password: str = PASSWORD) -> TestResponse:
         return self.post("/team/sign-in", {"email": email, "password": password, "next": ""})
