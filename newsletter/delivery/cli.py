@@ -33,8 +33,12 @@ def _show(progress) -> str:  # type: ignore[no-untyped-def]
     counts = progress.counts
     parts = [f"{state.value} {counts.get(state, 0)}" for state in DeliveryState]
     eta = "-" if progress.seconds_left is None else f"{progress.seconds_left:.0f}s"
-    return (f"campaign {progress.campaign_id}: {progress.state.value}; " + ", ".join(parts)
+    line = (f"campaign {progress.campaign_id}: {progress.state.value}; " + ", ".join(parts)
             + f"; {progress.rate_per_second:.1f}/s; time left {eta}")
+    if progress.failure_reason:
+        line += (f"\nstopped because {progress.failure_reason}\n"
+                 f"Put it right, then `newsletter campaigns resume {progress.campaign_id}`.")
+    return line
 
 
 def _wait(campaign_id: int) -> None:
@@ -44,7 +48,7 @@ def _wait(campaign_id: int) -> None:
     from newsletter.delivery.models import CampaignState
 
     settings = get_settings()
-    final = {CampaignState.FINISHED, CampaignState.CANCELLED, CampaignState.PAUSED}
+    final = {CampaignState.FINISHED, CampaignState.CANCELLED, CampaignState.PAUSED, CampaignState.FAILED}
 
     def snapshot():  # type: ignore[no-untyped-def]
         with session_scope() as session:

@@ -266,6 +266,7 @@ class Progress:
     counts: dict[DeliveryState, int] = field(default_factory=dict)
     rate_per_second: float = 0.0
     seconds_left: float | None = None
+    failure_reason: str = ""  # why a failed campaign stopped, in words the team can act on
 
     @property
     def total(self) -> int:
@@ -291,4 +292,4 @@ def progress(session: Session, campaign: Campaign, window_seconds: int = 60) -> 
     rate = recent / span
     left = found[DeliveryState.QUEUED] + found[DeliveryState.SENDING]
     eta = (left / rate) if rate > 0 else (0.0 if left == 0 else None)
-    return Progress(campaign.id, campaign.state, found, rate, eta)
+    return Progress(campaign.id, campaign.state, found, rate, eta, campaign.failure_reason)

@@ -97,6 +97,7 @@ def _progress_dict(progress: Progress) -> dict[str, Any]:
         "rate": round(progress.rate_per_second, 1),
         "seconds_left": None if progress.seconds_left is None else round(progress.seconds_left),
         "finished": progress.state in (CampaignState.FINISHED, CampaignState.CANCELLED),
+        "failure_reason": progress.failure_reason,
     }
 
 

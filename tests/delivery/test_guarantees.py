@@ -448,3 +448,19 @@ def test_a_campaign_whose_message_cannot_be_built_fails_alone(db: Settings, monk
     finally:
         runner.close()
     assert _state(bad) is CampaignState.FINISHED
+
+
+def test_a_failed_campaign_says_why_on_its_page_and_in_campaigns_show(db: Settings,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from newsletter.cli import main
+
+    approved_issue(db)
+    make_readers(make_list(), 2)
+    campaign_id = _create(db)
+    with session_scope() as session:
+        campaigns.fail(session, campaign_id, "The list name cannot go in an email header")
+    shown = CliRunner().invoke(main, ["campaigns", "show", str(campaign_id)])
+    assert "failed" in shown.output and "The list name cannot go in an email header" in shown.output
+    assert f"campaigns resume {campaign_id}" in shown.output

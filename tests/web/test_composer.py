@@ -419,3 +419,30 @@ def test_an_approver_approves_only_the_version_they_read(as_user: Callable[[str]
     assert "changed after you opened it" in approver.get(f"/team/issues/{slug}").get_data(as_text=True)
     approver.approve(slug)  # having read it again
     assert _issue(slug).status is IssueStatus.APPROVED
+
+
+def test_a_failed_campaign_shows_why_and_offers_resume(as_user: Callable[[str], TeamClient], team: Team) -> None:
+    from sqlalchemy import update
+
+    from newsletter.delivery import campaigns
+    from newsletter.delivery.models import Campaign, CampaignState
+    from tests.delivery.conftest import make_list, make_readers
+
+    make_readers(make_list(), 2)
+    editor, approver = as_user(team.editor), as_user(team.approver)
+    slug = _new_issue(editor)
+    _add(editor, slug, EVERY_BLOCK[0])
+    approver.approve(slug)
+    campaign_url = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2030-01-01T09:00",
+                                                               "confirm": "yes"}).headers["Location"]
+    campaign_id = int(campaign_url.rstrip("/").rsplit("/", 1)[1])
+    with session_scope() as session:
+        # As the sender does when the message cannot be built (tests/delivery/test_guarantees.py builds one).
+        session.execute(update(Campaign).where(Campaign.id == campaign_id).values(state=CampaignState.RUNNING))
+    with session_scope() as session:
+        campaigns.fail(session, campaign_id, "The list name cannot go in an email header")
+    page = approver.get(campaign_url).get_data(as_text=True)
+    assert "The list name cannot go in an email header" in page and "Stopped: the email could not be made" in page
+    assert approver.get(campaign_url + "/progress.json").get_json()["failure_reason"].startswith("The list name")
+    approver.post(campaign_url + "/resume")
+    assert approver.get(campaign_url + "/progress.json").get_json()["state"] in ("running", "scheduled")
