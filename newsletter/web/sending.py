@@ -55,9 +55,13 @@ def send(slug: str) -> Any:
         if issue is None:
             abort(404)
         lists = _lists(session)
+        current = store.content_version(issue)
         if request.method == "GET":
             return render_team("send.html.j2", title=f"Send: {issue.title}", issue=issue, lists=lists,
-                               chosen=[], when="", count=None, error=None)
+                               chosen=[], when="", count=None, error=None, version=current)
+        # The form carries the version of the issue it was opened on: an issue sent back, changed and
+        # approved again meanwhile is not sent without the approver seeing that it changed.
+        version = request.form.get("version", "")
         try:
             when = _when(request.form.get("when", ""))
         except ValueError:
@@ -68,7 +72,11 @@ def send(slug: str) -> Any:
         if error is None:
             list_ids = audience.list_ids_for(session, chosen)
             count = audience.count_sendable(session, list_ids)
-            if request.form.get("confirm") == "yes":
+            if request.form.get("confirm") == "yes" and version != current:
+                error = ("This issue was changed after you opened this page. Check the preview, then choose "
+                         "the lists and confirm again.")
+                version = current
+            elif request.form.get("confirm") == "yes":
                 try:
                     campaign = campaigns.create_campaign(session, issue, chosen, settings, send_at=when,
                                                          created_by=current_user().email)
@@ -84,7 +92,8 @@ def send(slug: str) -> Any:
                     flash("Sending has started." if state is CampaignState.RUNNING else "The issue is scheduled.")
                     return redirect(url_for("sending.campaign", campaign_id=campaign_id))
         return render_team("send.html.j2", title=f"Send: {issue.title}", issue=issue, lists=lists, chosen=chosen,
-                           when=request.form.get("when", ""), count=count, error=error), 400 if error else 200
+                           when=request.form.get("when", ""), count=count, error=error,
+                           version=version), 400 if error else 200
 
 
 def _progress_dict(progress: Progress) -> dict[str, Any]:

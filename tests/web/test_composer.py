@@ -54,6 +54,12 @@ def _add(client: TeamClient, slug: str, fields: dict[str, object], **kwargs: obj
     return response.headers["Location"].rsplit("#block-", 1)[1]
 
 
+def _version(slug: str) -> str:
+    """The version of the issue a page shows, as a send or approve form carries it."""
+    with session_scope() as session:
+        return store.content_version(store.get_issue(session, slug))
+
+
 def _issue(slug: str) -> Issue:
     with session_scope() as session:
         issue = store.get_issue(session, slug)
@@ -366,7 +372,8 @@ def test_send_shows_the_count_then_sends_and_reports_progress(as_user: Callable[
     step = approver.post(f"/team/issues/{slug}/send", {"list": ["send-news", "short-breaks"], "when": ""})
     assert step.status_code == 200 and "<strong>6</strong> people will get this issue" in step.get_data(as_text=True)
     assert _issue(slug).status is IssueStatus.APPROVED, "nothing is sent before confirming"
-    sent = approver.post(f"/team/issues/{slug}/send", {"list": ["send-news", "short-breaks"], "when": "", "confirm": "yes"})
+    sent = approver.post(f"/team/issues/{slug}/send", {"list": ["send-news", "short-breaks"], "when": "",
+                                                       "confirm": "yes", "version": _version(slug)})
     campaign_url = sent.headers["Location"]
     assert "/team/campaigns/" in campaign_url and _issue(slug).status is IssueStatus.SENDING
     runner = EmbeddedRunner(db)
@@ -392,7 +399,7 @@ def test_schedule_then_pause_resume_and_cancel(as_user: Callable[[str], TeamClie
     bad = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "next tuesday"})
     assert bad.status_code == 400 and "date and time" in bad.get_data(as_text=True)
     campaign_url = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2030-01-01T09:00",
-                                                               "confirm": "yes"}).headers["Location"]
+                                                               "confirm": "yes", "version": _version(slug)}).headers["Location"]
     assert _issue(slug).status is IssueStatus.SCHEDULED
     assert "Scheduled for 1 January 2030" in approver.get(campaign_url).get_data(as_text=True)
     approver.post(campaign_url + "/pause")
@@ -434,7 +441,7 @@ def test_a_failed_campaign_shows_why_and_offers_resume(as_user: Callable[[str], 
     _add(editor, slug, EVERY_BLOCK[0])
     approver.approve(slug)
     campaign_url = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2030-01-01T09:00",
-                                                               "confirm": "yes"}).headers["Location"]
+                                                               "confirm": "yes", "version": _version(slug)}).headers["Location"]
     campaign_id = int(campaign_url.rstrip("/").rsplit("/", 1)[1])
     with session_scope() as session:
         # As the sender does when the message cannot be built (tests/delivery/test_guarantees.py builds one).
@@ -446,3 +453,25 @@ def test_a_failed_campaign_shows_why_and_offers_resume(as_user: Callable[[str], 
     assert approver.get(campaign_url + "/progress.json").get_json()["failure_reason"].startswith("The list name")
     approver.post(campaign_url + "/resume")
     assert approver.get(campaign_url + "/progress.json").get_json()["state"] in ("running", "scheduled")
+
+
+def test_send_confirms_only_the_version_the_approver_opened(as_user: Callable[[str], TeamClient], team: Team) -> None:
+    from tests.delivery.conftest import make_list, make_readers
+
+    make_readers(make_list(), 2)
+    editor, ann, pat = as_user(team.editor), as_user(team.approver), as_user(team.second_approver)
+    slug = _new_issue(editor)
+    key = _add(editor, slug, {"type": "contact", "heading": "Call us", "phone": "01632 960 123"})
+    ann.approve(slug)
+    opened = _version(slug)
+    # Meanwhile the issue goes back, is changed and is approved again by someone else.
+    editor.post(f"/team/issues/{slug}/return")
+    editor.post(f"/team/issues/{slug}/blocks/{key}", {"heading": "Call us", "phone": "01632 960 999"})
+    pat.approve(slug)
+    stale = ann.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "", "confirm": "yes",
+                                                   "version": opened})
+    assert stale.status_code == 400 and "changed after you opened this page" in stale.get_data(as_text=True)
+    assert _issue(slug).status is IssueStatus.APPROVED, "nothing was sent"
+    sent = ann.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "", "confirm": "yes",
+                                                  "version": _version(slug)})
+    assert sent.status_code == 302
