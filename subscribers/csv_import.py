@@ -495,12 +495,13 @@ class _Batch:
         values = _Values(session, now)
         # In address order, so two imports inserting the same new people wait for each other, never in a circle.
         new_rows = sorted((row for row in keep if row.email not in stored), key=lambda row: row.email)
-        inserted = {email: subscriber_id for subscriber_id, email in _insert_ignoring_conflicts(session, "subscribers", [
-            {"email": row.email, "email_hash": hashes[row.email], "name": row.name,
-             "attributes": values.json(row.attributes), "status": SubscriberStatus.ACTIVE.value,
-             "token_key": new_token_key(), "created_at": values.now, "updated_at": values.now}
-            for row in new_rows
-        ], ("id", "email"))}
+        inserted = {email: subscriber_id for subscriber_id, email in _insert_ignoring_conflicts(
+            session, "subscribers", [
+                {"email": row.email, "email_hash": hashes[row.email], "name": row.name,
+                 "attributes": values.json(row.attributes), "status": SubscriberStatus.ACTIVE.value,
+                 "token_key": new_token_key(), "created_at": values.now, "updated_at": values.now}
+                for row in new_rows
+            ], ("id", "email"))}
         report.new_subscribers += len(inserted)
         late = [row for row in new_rows if row.email not in inserted]
         if late:
@@ -579,10 +580,10 @@ class _Batch:
         for attempt in range(_ROUNDS):
             if not todo:
                 return
+            people = list({outcomes[row.email].subscriber_id for row, _ in todo})
             query = select(Subscription.subscriber_id, Subscription.list_id, Subscription.status,
                            Subscription.created_at, Subscription.unsubscribed_at).where(
-                one_of(session, Subscription.subscriber_id, list({outcomes[row.email].subscriber_id for row, _ in todo})),
-                Subscription.list_id.in_(list_ids))
+                one_of(session, Subscription.subscriber_id, people), Subscription.list_id.in_(list_ids))
             current = {(r.subscriber_id, r.list_id): r for r in session.execute(query)}
             inserts: list[dict[str, Any]] = []
             confirms: dict[int, list[int]] = {}
@@ -597,7 +598,8 @@ class _Batch:
                     tried.append((row, lst))
                 elif found.status is SubscriptionStatus.UNSUBSCRIBED:
                     when = found.unsubscribed_at.date().isoformat() if found.unsubscribed_at else "an earlier date"
-                    outcome.left.append(f"this person unsubscribed from {lst.name!r} on {when}; they are not added back")
+                    outcome.left.append(
+                        f"this person unsubscribed from {lst.name!r} on {when}; they are not added back")
                 elif found.status is SubscriptionStatus.UNCONFIRMED and self.consent:
                     confirms.setdefault(lst.id, []).append(outcome.subscriber_id)
                     tried.append((row, lst))

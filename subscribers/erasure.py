@@ -82,7 +82,8 @@ def purge_unconfirmed(session: Session, older_than: timedelta) -> PurgeResult:
     # Deleted first, logged for exactly the rows deleted: a request confirmed at this moment is not deleted,
     # so it must not get a "deleted" line either.
     stale = list(session.execute(
-        delete(Subscription).where(Subscription.status == SubscriptionStatus.UNCONFIRMED, Subscription.created_at < cutoff)
+        delete(Subscription)
+        .where(Subscription.status == SubscriptionStatus.UNCONFIRMED, Subscription.created_at < cutoff)
         .returning(Subscription.subscriber_id, Subscription.list_id).execution_options(synchronize_session=False)
     ))
     for subscriber_id, list_id in stale:

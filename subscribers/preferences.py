@@ -77,7 +77,8 @@ def save(
             # No longer offered: a private list they have left since. Leaving it again changes nothing.
             row = store.subscription(session, subscriber.id, list_id)
             if was_chosen and list_id in wanted and row is not None:
-                changed_since.extend(ChangedSinceShown(lst.name, False) for lst in store.lists_by_id(session, [list_id]))
+                changed_since.extend(ChangedSinceShown(lst.name, False)
+                                     for lst in store.lists_by_id(session, [list_id]))
             continue
         lst, now_chosen, chosen = choice.mailing_list, choice.chosen, list_id in wanted
         if chosen == was_chosen:

@@ -342,7 +342,8 @@ def add_suppression(
     """Idempotent. An erasure overrides an earlier reason and forgets the address; nothing overrides an erasure."""
     session.execute(
         insert_ignoring_conflicts(session, Suppression).values(
-            email_hash=hashed, reason=reason, source=source, email=None if reason is SuppressionReason.ERASED else email,
+            email_hash=hashed, reason=reason, source=source,
+            email=None if reason is SuppressionReason.ERASED else email,
             created_at=utcnow(),
         )
     )

@@ -10,6 +10,7 @@ person's own choice never undone.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,8 @@ def _stop_all_emails() -> None:
 
 
 @pytest.mark.parametrize("leaving", [_one_click_from_news, _stop_all_emails], ids=["one-click", "stop-all"])
-def test_someone_leaving_during_the_batch_stays_left(db: Settings, lists: Lists, tmp_path: Path, leaving) -> None:  # type: ignore[no-untyped-def]
+def test_someone_leaving_during_the_batch_stays_left(db: Settings, lists: Lists, tmp_path: Path,
+                                                     leaving: Callable[[], None]) -> None:
     """Jo is waiting to confirm the newsletter; the import (with consent) would confirm her; she leaves."""
     _waiting_on_news("jo@example.org", "Jo")
     source = tmp_path / "families.csv"

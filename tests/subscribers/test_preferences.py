@@ -198,7 +198,8 @@ def test_a_tab_opened_before_an_unsubscribe_does_not_join_again(client: FlaskCli
         assert person.name == "Jo Bloggs"
         news = [(e.action, e.source) for e, lst in store.consent_history(session, person.id)
                 if lst is not None and lst.id == lists.news]
-        assert news == [(ConsentAction.CONFIRM, ConsentSource.IMPORT), (ConsentAction.UNSUBSCRIBE, ConsentSource.ONE_CLICK)]
+        assert news == [(ConsentAction.CONFIRM, ConsentSource.IMPORT),
+                        (ConsentAction.UNSUBSCRIBE, ConsentSource.ONE_CLICK)]
         assert [e.detail for e, _ in store.consent_history(session, person.id)
                 if e.action is ConsentAction.PREFERENCES] == [{"name": "changed"}]
 
