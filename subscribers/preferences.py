@@ -65,7 +65,8 @@ def save(
     `changed_since_shown` for the page to say so. Ids of lists the page did not offer are ignored (a
     tampered form changes nothing). Decided under the person's lock, so a double POST changes things once.
     """
-    store.lock_subscriber(session, subscriber)
+    if not store.lock_subscriber(session, subscriber):  # erased a moment ago: nothing left to change
+        return SavedChoices([], [], False, [])
     wanted = set(chosen_ids)
     offered = {choice.mailing_list.id: choice for choice in choices(session, subscriber)}
     joined: list[str] = []
