@@ -75,7 +75,7 @@ class AllReadNoneWritten:
     after `timeout` seconds.
     """
 
-    def __init__(self, parties: int, timeout: float = 3.0):
+    def __init__(self, parties: int, timeout: float = 10.0):
         self.barrier = threading.Barrier(parties, timeout=timeout)
         self.local = threading.local()
         self.met = 0

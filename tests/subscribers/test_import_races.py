@@ -154,9 +154,10 @@ def test_someone_erased_during_the_batch_is_not_brought_back(db: Settings, lists
         assert [(e.action, e.list_id) for e in named] == [(ConsentAction.CONFIRM, lists.breaks)]
     for slug in ("send-news", "short-breaks"):
         assert "jo@example.org" not in _exported(slug)
-    assert report.added == (1 if race.finished_first else 2)
-    assert report.not_added_back == (1 if race.finished_first else 0)
-    assert report.invalid == 0
+    # Jo was either seen erased (not added back) or added to the list and then erased with everything else.
+    assert (report.added, report.not_added_back, report.invalid) in {(1, 1, 0), (2, 0, 0)}
+    if race.finished_first:
+        assert report.not_added_back == 1
 
 
 @pytest.mark.parametrize("waiting", [False, True], ids=["joining", "confirming"])
