@@ -228,10 +228,8 @@ def issues_preview_link(slug: str) -> None:
 
 def _load(spec: str):  # type: ignore[no-untyped-def]
     """Read FILE_OR_SLUG, render it, and build a sample message for the line-length check."""
-    from email.headerregistry import Address
-
     from newsletter.db import session_scope
-    from newsletter.delivery.message import build_message
+    from newsletter.delivery.mime import single_copy
     from newsletter.issues.service import resolve
     from newsletter.render.pipeline import render_issue
     from newsletter.theme import get_theme
@@ -245,19 +243,10 @@ def _load(spec: str):  # type: ignore[no-untyped-def]
         with session_scope() as session:
             doc, slug = resolve(session, spec, settings)
     rendered = render_issue(doc, slug, theme, settings)
-    message = build_message(
-        rendered,
-        subject=doc.subject,
-        from_address=settings.from_address,
-        to=Address("Sample Reader", addr_spec="reader@example.org"),
-        language=doc.language,
-        personal={
-            "unsubscribe_url": f"{settings.base_url}/u/SAMPLE-TOKEN",
-            "preferences_url": f"{settings.base_url}/p/SAMPLE-TOKEN",
-            "name": "Sample Reader",
-        },
-        domain=settings.sender_domain,
-    )
+    # The sample is made exactly as a reader's copy is (its links lead nowhere personal).
+    message = single_copy(rendered, subject=doc.subject, from_address=settings.from_address, language=doc.language,
+                          domain=settings.sender_domain, to="reader@example.org", name="Sample Reader",
+                          links_to=f"{settings.base_url}/test-link")
     return doc, slug, theme, settings, rendered, message
 
 

@@ -17,9 +17,20 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.db import utcnow
 from newsletter.delivery import audience, ledger
-from newsletter.delivery.models import Campaign, CampaignState, Delivery, DeliveryState, campaign_lists
+from newsletter.delivery.mime import MessageBodies, PreparedMessage
+from newsletter.delivery.models import (
+    Campaign,
+    CampaignMessage,
+    CampaignState,
+    Delivery,
+    DeliveryState,
+    campaign_lists,
+)
+from newsletter.headersafe import HeaderValueError
 from newsletter.issues import store
 from newsletter.issues.models import Issue, IssueStatus
+from newsletter.render.personalise import PersonalTemplate
+from newsletter.render.pipeline import RenderedIssue
 
 INSERT_CHUNK = 5000
 
@@ -33,7 +44,8 @@ class CampaignNotFound(Exception):
         super().__init__(f"no campaign {campaign_id}; `newsletter campaigns list` shows them")
 
 
-def _check_before_sending(issue: Issue, settings: Settings) -> None:
+def _check_before_sending(issue: Issue, settings: Settings) -> RenderedIssue:
+    """Refuse an issue that is not approved or fails its checks; returns it rendered, to be sent."""
     from newsletter.checks.runner import check_issue
     from newsletter.theme import get_theme
 
@@ -45,12 +57,52 @@ def _check_before_sending(issue: Issue, settings: Settings) -> None:
     doc = store.document(issue)
     from newsletter.issues.service import rendered
 
-    report = check_issue(doc, rendered(issue, theme, settings), theme, readability_min=settings.readability_min_score)
+    result = rendered(issue, theme, settings)
+    report = check_issue(doc, result, theme, readability_min=settings.readability_min_score)
     if not report.ok:
         raise SendRefused(
             f"issue {issue.slug!r} has {len(report.errors)} accessibility error(s); "
             f"run `newsletter check {issue.slug}` and fix them first"
         )
+    return result
+
+
+def _message(session: Session, issue: Issue, rendered: RenderedIssue, list_ids: list[int],
+             settings: Settings) -> CampaignMessage:
+    """The email the campaign will send, fixed now; refused here if no message could be built from it."""
+    slug, name = audience.list_identity(session, list_ids)
+    message = CampaignMessage(subject=issue.subject, from_address=settings.from_address, language=issue.language,
+                              list_id=f"{slug}.{settings.sender_domain}", list_name=name,
+                              email_html=rendered.html.source, email_text=rendered.text.source)
+    try:
+        prepared_message(message, 0, settings)
+    except HeaderValueError as error:
+        raise SendRefused(f"issue {issue.slug!r} cannot be sent to these lists: {error}") from None
+    return message
+
+
+def prepared_message(message: CampaignMessage, campaign_id: int, settings: Settings) -> PreparedMessage:
+    """The campaign's fixed message, encoded for sending (once per process: it costs a few ms)."""
+    bodies = MessageBodies(html=PersonalTemplate.compile(message.email_html, escape=True),
+                           text=PersonalTemplate.compile(message.email_text, escape=False))
+    return PreparedMessage(bodies, subject=message.subject, from_address=message.from_address,
+                           language=message.language, list_id=message.list_id, list_name=message.list_name,
+                           campaign_id=campaign_id, domain=settings.sender_domain)
+
+
+def message_of(session: Session, campaign: Campaign, settings: Settings) -> CampaignMessage:
+    """The campaign's fixed message. A campaign made before messages were fixed gets it now, once."""
+    message = session.get(CampaignMessage, campaign.id)
+    if message is None:
+        from newsletter.issues.service import rendered
+        from newsletter.theme import get_theme
+
+        message = _message(session, campaign.issue, rendered(campaign.issue, get_theme(), settings),
+                           list_ids_of(session, campaign.id), settings)
+        message.campaign_id = campaign.id
+        session.add(message)
+        session.flush()
+    return message
 
 
 def create_campaign(
@@ -62,9 +114,11 @@ def create_campaign(
     send_at: datetime | None = None,
     created_by: str = "",
 ) -> Campaign:
-    """One campaign and one delivery row per reader (a reader on two lists gets one message)."""
-    _check_before_sending(issue, settings)
+    """One campaign, its message fixed as approved, and one delivery row per reader (a reader on two
+    lists gets one message)."""
+    rendered = _check_before_sending(issue, settings)
     list_ids = audience.list_ids_for(session, list(list_slugs))
+    message = _message(session, issue, rendered, list_ids, settings)
     now = utcnow()
     due = send_at is None or send_at <= now
     # The issue leaves "approved" first, by a write that only one of two simultaneous sends can make
@@ -84,6 +138,8 @@ def create_campaign(
     )
     session.add(campaign)
     session.flush()
+    message.campaign_id = campaign.id
+    session.add(message)
     session.execute(insert(campaign_lists), [{"campaign_id": campaign.id, "list_id": i} for i in list_ids])
     chunk: list[dict[str, object]] = []
     for subscriber_id in audience.sendable_subscriber_ids(session, list_ids):

@@ -126,6 +126,27 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class CampaignMessage(Base):
+    """The email a campaign sends, rendered once when the campaign is made and never again.
+
+    Every worker, a deploy or a theme change in the middle of a send, and a scheduled send days after
+    approval all send exactly what was approved. The bodies keep their personal placeholders
+    (`render.personalise`), filled for each reader as they go.
+    """
+
+    __tablename__ = "campaign_messages"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    from_address: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(35))
+    list_id: Mapped[str] = mapped_column(Text)
+    list_name: Mapped[str] = mapped_column(Text)
+    email_html: Mapped[str] = mapped_column(Text)
+    email_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SendRateLimit(Base):
     """The shared send rate when there is no Redis: one GCRA clock per SMTP server, in the database,
     so `newsletter serve` and `newsletter send --wait` (or several web processes) share one limit."""

@@ -39,8 +39,6 @@ from newsletter.delivery.mime import PreparedMessage, Recipient, verp_address
 from newsletter.delivery.models import Campaign, CampaignState, DeliveryState
 from newsletter.delivery.ratelimit import DailyQuotaReached, Limiter, LimiterUnavailable
 from newsletter.delivery.transport import PermanentFailure, TemporaryFailure, Throttled, Transport
-from newsletter.issues import service
-from newsletter.theme import get_theme
 
 log = logging.getLogger(__name__)
 
@@ -74,30 +72,19 @@ def batch_size(settings: Settings) -> int:
     return max(10, min(settings.send_batch_size, int(settings.send_rate * settings.send_lease_seconds / 2)))
 
 
-_PREPARED: dict[tuple[int, str], PreparedMessage] = {}
+_PREPARED: dict[int, PreparedMessage] = {}
 
 
 def prepared_for(session: Session, campaign: Campaign, settings: Settings) -> tuple[PreparedMessage, list[int]]:
-    """Render and encode the campaign's message once per process."""
+    """Encode the campaign's fixed message once per process; it never changes, whatever the templates
+    and theme do meanwhile, so every worker sends what was approved."""
     list_ids = campaigns.list_ids_of(session, campaign.id)
-    key = (campaign.id, campaign.issue.updated_at.isoformat())
-    prepared = _PREPARED.get(key)
+    prepared = _PREPARED.get(campaign.id)
     if prepared is None:
-        theme = get_theme()
-        rendered = service.rendered(campaign.issue, theme, settings)
-        slug, name = audience.list_identity(session, list_ids)
-        prepared = PreparedMessage(
-            rendered,
-            subject=campaign.issue.subject,
-            from_address=settings.from_address,
-            language=campaign.issue.language,
-            list_id=f"{slug}.{settings.sender_domain}",
-            list_name=name,
-            campaign_id=campaign.id,
-            domain=settings.sender_domain,
-        )
+        prepared = campaigns.prepared_message(campaigns.message_of(session, campaign, settings), campaign.id,
+                                              settings)
         _PREPARED.clear()  # one campaign at a time per process is the normal case; keep memory flat
-        _PREPARED[key] = prepared
+        _PREPARED[campaign.id] = prepared
     return prepared, list_ids
 
 

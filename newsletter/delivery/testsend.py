@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.delivery.message import build_message
+from newsletter.delivery.mime import single_copy
 from newsletter.delivery.transport import DeliveryError, transport_for
 from newsletter.headersafe import HeaderValueError
 from newsletter.issues import service, store
@@ -80,16 +80,6 @@ def send_test_copies(session: Session, slug: str, addresses: list[str], settings
 
 
 def _build(rendered: RenderedIssue, issue: Issue, address: str, settings: Settings) -> bytes:
-    return build_message(
-        rendered,
-        subject=f"[Test] {issue.subject}",
-        from_address=settings.from_address,
-        to=address,
-        language=issue.language,
-        personal={
-            "unsubscribe_url": f"{settings.base_url}/test-link",
-            "preferences_url": f"{settings.base_url}/test-link",
-            "name": "Test Reader",
-        },
-        domain=settings.sender_domain,
-    )
+    return single_copy(rendered, subject=f"[Test] {issue.subject}", from_address=settings.from_address,
+                       language=issue.language, domain=settings.sender_domain, to=address,
+                       links_to=f"{settings.base_url}/test-link")

@@ -72,6 +72,15 @@ class PersonalTemplate:
         return tuple(segment.encode("utf-8") for segment in self.segments)
 
     @property
+    def source(self) -> str:
+        """The body with its placeholders back in: what `compile` was given, to store and compile again."""
+        out = [self.segments[0]]
+        for index, field in enumerate(self.fields, start=1):
+            out.append(placeholder(field))
+            out.append(self.segments[index])
+        return "".join(out)
+
+    @property
     def public(self) -> str:
         """The body with no personal data, for previews: links point nowhere personal, the name is generic."""
         return self.fill({"unsubscribe_url": "#unsubscribe", "preferences_url": "#preferences", "name": "there"})

@@ -114,3 +114,16 @@ def media(name: str) -> Response:
         abort(404)
     response = send_file(path, max_age=365 * 24 * 3600)
     return response
+
+
+@public.get("/test-link")
+def test_link() -> str:
+    """Where a test copy's personal links lead: they must work as links, and change nobody's subscription."""
+    from newsletter.render.pipeline import web_page_context
+    from newsletter.render.templating import environment
+
+    context = web_page_context(get_theme(), _settings())
+    context.update(code=200, name="Test copy", page_heading="This link is from a test copy",
+                   description="In a reader's copy this link lets them unsubscribe or choose their lists. "
+                               "In a test copy it changes nothing for anyone.")
+    return environment().get_template("web/error.html.j2").render(context)

@@ -70,7 +70,7 @@ def test_invalid_file_names_block_and_field_without_traceback(tmp_path: Path, en
 
 
 def test_malformed_setting_stops_with_one_line(tmp_path: Path, env: dict[str, str]) -> None:
-    result = run("issues", "list", cwd=tmp_path, env={**env, "NEWSLETTER_BASE_URL": "not a url"})
+    result = run("issues", "list", cwd=tmp_path, env={**env, "NEWSLETTER_BASE_URL": "not-a-url"})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "Error: setting NEWSLETTER_BASE_URL is invalid: must be an absolute http:// or https:// address"

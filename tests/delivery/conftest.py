@@ -86,7 +86,8 @@ def run_to_end(settings: Settings, campaign_id: int, transport: Transport, timeo
     """Drive the sending loop in this process until the campaign is finished (or fail the test)."""
     from newsletter.delivery.models import Campaign, CampaignState
 
-    limiter = LocalLimiter(Rate(settings.send_rate, settings.send_rate_per_day, settings.send_burst))
+    limiter = LocalLimiter(Rate(settings.send_rate, settings.send_rate_per_day,
+                                settings.burst_for(settings.send_rate)))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         report = work(campaign_id, settings, transport, limiter, max_seconds=10)

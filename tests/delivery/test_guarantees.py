@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from newsletter.config import Settings, get_settings, reset_settings
 from newsletter.db import session_scope, utcnow
 from newsletter.delivery import campaigns, ledger, sender
-from newsletter.delivery.models import Campaign, CampaignState, Delivery, DeliveryState
+from newsletter.delivery.models import Campaign, CampaignMessage, CampaignState, Delivery, DeliveryState
 from newsletter.delivery.ratelimit import DatabaseLimiter, LocalLimiter, Rate
 from newsletter.delivery.sender import work
 from newsletter.delivery.transport import SmtpTransport, Transport
@@ -370,9 +370,10 @@ def test_one_issue_sent_twice_at_once_makes_one_campaign(db: Settings, monkeypat
     both_checked = threading.Barrier(2, timeout=10)
     check = campaigns._check_before_sending
 
-    def check_then_wait(issue: object, settings: Settings) -> None:
-        check(issue, settings)  # type: ignore[arg-type]
+    def check_then_wait(issue: object, settings: Settings) -> object:
+        rendered = check(issue, settings)  # type: ignore[arg-type]
         both_checked.wait()  # each has read "approved" before either writes: a double-click on "Send now"
+        return rendered
 
     monkeypatch.setattr(campaigns, "_check_before_sending", check_then_wait)
     made: list[int] = []
@@ -414,8 +415,10 @@ def test_a_campaign_whose_message_cannot_be_built_fails_alone(db: Settings, monk
         store.move(second, IssueStatus.IN_REVIEW)
         store.move(second, IssueStatus.APPROVED)
         good = campaigns.create_campaign(session, second, ["short-breaks"], settings).id
-    # A list name stored before names were checked: no header may carry it, so no message can be built.
+    # A campaign made before messages were fixed at creation, to a list whose name was stored before
+    # names were checked: no header may carry it, so no message can be built when it is first sent.
     with session_scope() as session:
+        session.execute(delete(CampaignMessage).where(CampaignMessage.campaign_id == bad))
         session.execute(update(MailingList).where(MailingList.id == bad_list)
                         .values(name="Evil list\r\nBcc: victim@example.org"))
     runner = EmbeddedRunner(settings)
@@ -464,3 +467,18 @@ def test_a_failed_campaign_says_why_on_its_page_and_in_campaigns_show(db: Settin
     shown = CliRunner().invoke(main, ["campaigns", "show", str(campaign_id)])
     assert "failed" in shown.output and "The list name cannot go in an email header" in shown.output
     assert f"campaigns resume {campaign_id}" in shown.output
+
+
+def test_a_list_whose_name_no_header_may_carry_is_refused_when_sending(db: Settings) -> None:
+    from subscribers.models import MailingList
+
+    approved_issue(db)
+    bad_list = make_list()
+    make_readers(bad_list, 2)
+    with session_scope() as session:
+        session.execute(update(MailingList).where(MailingList.id == bad_list).values(name="News\u2028Bcc: x@y.org"))
+    with pytest.raises(campaigns.SendRefused, match="list name"):
+        _create(db)
+    with session_scope() as session:
+        assert store.get_issue(session, SLUG).status is IssueStatus.APPROVED, "nothing changed"
+        assert session.scalar(select(Campaign.id)) is None

@@ -19,8 +19,7 @@ from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from newsletter.config import Settings
-from newsletter.delivery.message import build_message
-from newsletter.delivery.mime import PreparedMessage, Recipient, header
+from newsletter.delivery.mime import single_copy, PreparedMessage, Recipient, header
 from newsletter.headersafe import HeaderValueError, header_safe
 from newsletter.issues.yamlio import read_issue_file
 from newsletter.render.pipeline import RenderedIssue, render_issue
@@ -164,22 +163,20 @@ def test_no_value_ever_adds_a_header(rendered: RenderedIssue, name: str, reader:
 @pytest.mark.parametrize("brk", BREAKS)
 def test_test_send_builder_refuses_an_injected_subject(rendered: RenderedIssue, brk: str) -> None:
     with pytest.raises(HeaderValueError) as raised:
-        build_message(rendered, subject=f"[Test] News{brk}Bcc: victim@example.com",
-                      from_address="Team <news@example.org>", to="jo@example.org", language="en-GB",
-                      personal={"name": "Jo", "unsubscribe_url": "x", "preferences_url": "y"}, domain="example.org")
+        single_copy(rendered, subject=f"[Test] News{brk}Bcc: victim@example.com",
+                    from_address="Team <news@example.org>", to="jo@example.org", language="en-GB",
+                    domain="example.org", links_to="https://news.example.org/test-link")
     assert raised.value.field == "the subject"
 
 
 def test_test_send_builder_checks_the_reader_too(rendered: RenderedIssue) -> None:
-    personal = {"name": "Jo", "unsubscribe_url": "x", "preferences_url": "y"}
     with pytest.raises(HeaderValueError) as raised:
-        build_message(rendered, subject="News", from_address="Team <news@example.org>",
-                      to=Address("Jo\u2028Bcc: victim@example.com", addr_spec="jo@example.org"), language="en-GB",
-                      personal=personal, domain="example.org")
+        single_copy(rendered, subject="News", from_address="Team <news@example.org>", to="jo@example.org",
+                    name="Jo\u2028Bcc: victim@example.com", language="en-GB", domain="example.org",
+                    links_to="https://news.example.org/test-link")
     assert raised.value.field == "the reader's name"
-    raw = build_message(rendered, subject="News", from_address="Team <news@example.org>",
-                        to=Address("Jo", addr_spec="jo@example.org"), language="en-GB", personal=personal,
-                        domain="example.org")
+    raw = single_copy(rendered, subject="News", from_address="Team <news@example.org>", to="jo@example.org",
+                      name="Jo", language="en-GB", domain="example.org", links_to="https://news.example.org/test-link")
     assert "Bcc" not in _header_names(raw)
 
 

@@ -12,7 +12,7 @@ import lxml.html
 import pytest
 
 from newsletter.config import Settings
-from newsletter.delivery.message import build_message
+from newsletter.delivery.mime import single_copy
 from newsletter.issues.blocks import IssueDocument, parse_issue
 from newsletter.issues.yamlio import read_issue_file
 from newsletter.render import markdown
@@ -211,8 +211,8 @@ def test_render_is_cached(example: IssueDocument, settings: Settings) -> None:
 
 def test_message_is_quoted_printable_crlf_and_short_lined(example: IssueDocument, settings: Settings) -> None:
     rendered = render_issue(example, "x", Theme(), settings)
-    raw = build_message(rendered, subject=example.subject, from_address=settings.from_address,
-                        to="reader@example.org", language="en-GB", personal=PERSONAL, domain=settings.sender_domain)
+    raw = single_copy(rendered, subject=example.subject, from_address=settings.from_address, to="reader@example.org",
+                      language="en-GB", domain=settings.sender_domain, links_to=PERSONAL["unsubscribe_url"])
     assert b"\n" not in raw.replace(b"\r\n", b"")
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
