@@ -31,11 +31,6 @@ def stress_seed() -> int:
 
 
 @pytest.mark.stress
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 10 fixes not landed yet; before them these invariants fail: 1 and 2 (a live worker's lease runs out "
-    "during a slow reply and the row is sent twice), 2 (erasure deletes the reader's delivery rows), 3 "
-    "(unsubscribe checked once per batch), 4 and 7 (cancel keeps sending and leaves rows queued), 5 (a double "
-    "one-click or erasure writes two consent lines), 6 (permits asked ten at a time, granted up to the burst)"))
 def test_every_invariant_holds_under_random_operations(db: Settings, tmp_path: Path, redis_server) -> None:  # noqa: F811
     seed = stress_seed()
     print(f"stress seed {seed} (repeat with NEWSLETTER_STRESS_SEED={seed})")
