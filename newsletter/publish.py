@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.issues import service, store
+from newsletter.issues.blocks import picture_fields
 from newsletter.paths import templates_dir
 from newsletter.render.archive import entries, render_archive, render_feed
 from newsletter.render.statement import render_statement
@@ -40,7 +41,7 @@ def publish_site(session: Session, out: Path, theme: Theme, settings: Settings) 
         Path(src).name
         for issue in issues
         for block in issue.blocks
-        for src in (block.get("src"), block.get("image"))
+        for src in (block.get(field) for field in picture_fields(block.get("type")))
         if isinstance(src, str) and src.startswith("/media/")
     }
     for name in sorted(used):

@@ -75,19 +75,10 @@ def visible_text(doc: IssueDocument) -> Iterator[tuple[int | None, str]]:
     yield None, doc.title
     if doc.preheader:
         yield None, doc.preheader
+    # Each block type marks the fields a reader sees (Words, Markdown) on its model, links included.
     for position, block in enumerate(doc.blocks, start=1):
-        data = block.model_dump()
-        for field in ("text", "title", "heading", "label", "caption", "alt", "cite", "link_label"):
-            value = data.get(field)
-            if isinstance(value, str) and value:
-                yield position, _plain(value) if field == "text" and block.type == "quote" else value
-        for field in ("markdown", "body"):
-            value = data.get(field)
-            if isinstance(value, str) and value:
-                yield position, _plain(value)
-        for link in data.get("links") or []:
-            if link.get("label"):
-                yield position, link["label"]
+        for value, is_markdown in block.visible_words():
+            yield position, _plain(value) if is_markdown else value
 
 
 def _explained(text: str, start: int, end: int) -> bool:

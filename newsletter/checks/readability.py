@@ -5,8 +5,9 @@ disability themselves, or read on a phone while caring for a child. Long paragra
 sentences and long words all make that harder, so these are warnings the officer sees before
 sending; they are never errors, because sometimes a long official name cannot be avoided.
 
-Only blocks with running text are checked: text blocks (markdown), story bodies and quotes.
-Headings, buttons and link labels are short by nature and would only produce noise.
+Only running text is checked: the fields a block type marks as `Markdown` (newsletter/issues/blocks.py),
+such as a text block, a story's body or a quote, so a new block type with prose is checked without
+a change here. Headings, buttons and link labels are short by nature and would only produce noise.
 
 The Flesch reading ease score uses textstat's word and sentence counts with textstat's English
 constants, but counts syllables with Pyphen (the hyphenation dictionary textstat itself falls
@@ -27,7 +28,7 @@ import textstat
 from markdown_it import MarkdownIt
 
 from newsletter.checks.report import Finding
-from newsletter.issues.blocks import IssueDocument, QuoteBlock, StoryBlock, TextBlock
+from newsletter.issues.blocks import IssueDocument
 from newsletter.render.markdown import NAME_TAG
 
 MAX_PARAGRAPH_WORDS = 100
@@ -89,18 +90,12 @@ def paragraphs(markdown: str) -> list[str]:
 
 
 def text_parts(doc: IssueDocument) -> list[TextPart]:
-    """The blocks whose running text is checked: text, story body and quote."""
+    """The blocks whose running text is checked: every block type with a field marked Markdown."""
     found: list[TextPart] = []
     for position, block in enumerate(doc.blocks, start=1):
-        if isinstance(block, TextBlock):
-            source = block.markdown
-        elif isinstance(block, StoryBlock):
-            source = block.body
-        elif isinstance(block, QuoteBlock):
-            source = block.text
-        else:
+        if not block.markdown_fields():
             continue
-        found.append(TextPart(position, block.type, paragraphs(source)))
+        found.append(TextPart(position, block.type, [p for source in block.prose() for p in paragraphs(source)]))
     return found
 
 

@@ -1,15 +1,24 @@
 """The issue format: an issue is a title, a subject and a list of typed content blocks.
 
-Each block type is one pydantic model here, one MJML partial in `templates/email/blocks/`, one
-text partial in `templates/text/blocks/` and one web partial in `templates/web/blocks/`; adding a
-block type touches those places and nothing else.
+A block type is one pydantic model here (a subclass of `BlockModel`), one MJML partial in
+`templates/email/blocks/`, one text partial in `templates/text/blocks/`, one web partial in
+`templates/web/blocks/` and one editor form in `newsletter/web/blockforms.py`; adding a block type
+touches those places and nothing else. Defining the model registers it: the list of types, the
+union that reads a block, and every check that reads the team's words come from the registry.
+
+A model says what its fields are for by marking them, and the rest of the service reads the marks:
+`Markdown` prose is rendered through the sanitiser and checked for readability and jargon; `Words`
+(every one-line field, alt text) are short words a reader sees and are checked for jargon; `Picture`
+fields hold an image address, copied to the media folder on import.
 """
 
 from __future__ import annotations
 
 import re
+import types
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -49,6 +58,23 @@ def _check_url(value: str, *, allow_mailto: bool = True) -> str:
     return value
 
 
+class _Mark:
+    """What a field holds, for the code that reads blocks without knowing their types."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+Markdown = _Mark("Markdown")
+"""Prose in Markdown: sanitised when rendered, checked for readability and for jargon."""
+Words = _Mark("Words")
+"""Plain words a reader sees (headings, labels, captions, alt text): checked for jargon."""
+Picture = _Mark("Picture")
+"""An image address: an http(s) URL, or a file beside the issue's YAML copied to the media folder."""
+
 Url = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
@@ -65,32 +91,130 @@ def _one_line(value: str, info: ValidationInfo) -> str:
     return check_one_line(value)
 
 
-# A field typed into a one-line box.
-OneLine = Annotated[str, AfterValidator(_one_line)]
-Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line)]
+# A field typed into a one-line box: always words a reader sees.
+OneLine = Annotated[str, AfterValidator(_one_line), Words]
+Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_line), Words]
+# Running text in Markdown.
+Prose = Annotated[str, Field(min_length=1), Markdown]
+AltText = Annotated[str, Field(max_length=1000), Words]
+
+
+def _has_mark(annotation: Any, mark: _Mark) -> bool:
+    """The mark is on the annotation, or on a member of it (`Line | None` is still Words)."""
+    if get_origin(annotation) is Annotated:
+        return any(item is mark for item in annotation.__metadata__) or _has_mark(get_args(annotation)[0], mark)
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_has_mark(arg, mark) for arg in get_args(annotation))
+    return False
+
+
+def fields_marked(model: type[BaseModel], mark: _Mark) -> tuple[str, ...]:
+    """The names of the model's fields carrying `mark`, in the order the model declares them."""
+    return tuple(
+        name for name, info in model.model_fields.items()
+        if any(item is mark for item in info.metadata) or _has_mark(info.annotation, mark)
+    )
+
+
+def _nested_models(annotation: Any) -> Iterator[type[BaseModel]]:
+    """Models a field holds (the links of a contact block): their marked fields count as the block's."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+        return
+    for arg in get_args(annotation):
+        yield from _nested_models(arg)
 
 
 class _Block(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class HeadingBlock(_Block):
+REGISTRY: dict[str, type[BlockModel]] = {}
+"""Every block type by its `type` name, in the order the models are defined (the composer's order)."""
+_registry_closed = False
+
+
+class BlockModel(_Block):
+    """A block type. Subclassing registers it under the name in its `type: Literal[...]` field.
+
+    `summary_fields` names what the composer's block list shows as a reminder of a block (the first
+    one with a value; "links.network" joins that field of each link). It defaults to the block's
+    words and prose in the order the model declares them.
+    """
+
+    summary_fields: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        names = get_args(cls.model_fields["type"].annotation) if "type" in cls.model_fields else ()
+        if len(names) != 1 or not isinstance(names[0], str):
+            raise TypeError(f"{cls.__name__} needs a field `type: Literal[\"name\"]` naming its block type")
+        if _registry_closed:
+            raise TypeError(f"{cls.__name__} is defined after the block union was built; define it with the others")
+        if names[0] in REGISTRY:
+            raise TypeError(f"block type {names[0]!r} is defined twice ({REGISTRY[names[0]].__name__}, {cls.__name__})")
+        if "summary_fields" not in cls.__dict__:
+            shown = set(fields_marked(cls, Words) + fields_marked(cls, Markdown))
+            cls.summary_fields = tuple(name for name in cls.model_fields if name in shown)
+        REGISTRY[names[0]] = cls
+
+    @classmethod
+    def block_type(cls) -> str:
+        return get_args(cls.model_fields["type"].annotation)[0]
+
+    @classmethod
+    def markdown_fields(cls) -> tuple[str, ...]:
+        """Fields of running text in Markdown: what readability scores and the sanitiser renders."""
+        return fields_marked(cls, Markdown)
+
+    @classmethod
+    def picture_fields(cls) -> tuple[str, ...]:
+        return fields_marked(cls, Picture)
+
+    def prose(self) -> list[str]:
+        """The block's Markdown fields that have a value, in the model's order."""
+        return [value for name in self.markdown_fields() if isinstance(value := getattr(self, name), str) and value]
+
+    def visible_words(self) -> Iterator[tuple[str, bool]]:
+        """(text, is Markdown) for every field a reader sees, nested links included, in the model's order."""
+        yield from _words_of(self)
+
+
+def _words_of(model: BaseModel) -> Iterator[tuple[str, bool]]:
+    kind = type(model)
+    prose, plain = fields_marked(kind, Markdown), fields_marked(kind, Words)
+    for name, info in kind.model_fields.items():
+        value = getattr(model, name)
+        if name in prose or name in plain:
+            if isinstance(value, str) and value:
+                yield value, name in prose
+        elif any(True for _ in _nested_models(info.annotation)):
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, BaseModel):
+                    yield from _words_of(item)
+
+
+class HeadingBlock(BlockModel):
     type: Literal["heading"]
     text: Line
     # The issue title is the page's only h1, so sections start at 2.
     level: Literal[2, 3] = 2
 
 
-class TextBlock(_Block):
+class TextBlock(BlockModel):
     type: Literal["text"]
-    markdown: Annotated[str, Field(min_length=1)]
+    markdown: Prose
 
 
-class ImageBlock(_Block):
+class ImageBlock(BlockModel):
+    # The caption, when there is one, is what the team wrote to describe the picture in the list.
+    summary_fields: ClassVar[tuple[str, ...]] = ("caption", "alt")
+
     type: Literal["image"]
-    src: Url
+    src: Annotated[Url, Picture]
     # Required: an empty string is the explicit statement "this image is decorative".
-    alt: Annotated[str, Field(max_length=1000)]
+    alt: AltText
     caption: OneLine | None = None
     link: Url | None = None
     width: Annotated[int, Field(ge=40, le=600)] | None = None
@@ -107,7 +231,7 @@ class ImageBlock(_Block):
         return self
 
 
-class ButtonBlock(_Block):
+class ButtonBlock(BlockModel):
     type: Literal["button"]
     label: Line
     url: Url
@@ -118,12 +242,12 @@ class ButtonBlock(_Block):
         return _check_url(value)
 
 
-class StoryBlock(_Block):
+class StoryBlock(BlockModel):
     type: Literal["story"]
     title: Line
-    body: Annotated[str, Field(min_length=1)]
-    image: Url | None = None
-    alt: str | None = None
+    body: Prose
+    image: Annotated[Url, Picture] | None = None
+    alt: Annotated[str, Words] | None = None
     link_label: Line | None = None
     link_url: Url | None = None
 
@@ -141,9 +265,9 @@ class StoryBlock(_Block):
         return self
 
 
-class QuoteBlock(_Block):
+class QuoteBlock(BlockModel):
     type: Literal["quote"]
-    text: Annotated[str, Field(min_length=1)]
+    text: Prose
     cite: OneLine | None = None
 
 
@@ -157,7 +281,7 @@ class LabelledLink(_Block):
         return _check_url(value)
 
 
-class ContactBlock(_Block):
+class ContactBlock(BlockModel):
     type: Literal["contact"]
     heading: OneLine | None = None
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
@@ -171,7 +295,7 @@ class ContactBlock(_Block):
         return self
 
 
-class DividerBlock(_Block):
+class DividerBlock(BlockModel):
     type: Literal["divider"]
 
 
@@ -214,27 +338,25 @@ class SocialLink(_Block):
         return self.label or SOCIAL_NETWORKS[self.network]
 
 
-class SocialBlock(_Block):
+class SocialBlock(BlockModel):
+    # Without a heading, the networks say what the block is.
+    summary_fields: ClassVar[tuple[str, ...]] = ("heading", "links.network")
+
     type: Literal["social"]
     heading: OneLine | None = None
     links: Annotated[list[SocialLink], Field(min_length=1)]
 
 
-Block = Annotated[
-    Union[
-        HeadingBlock,
-        TextBlock,
-        ImageBlock,
-        ButtonBlock,
-        StoryBlock,
-        QuoteBlock,
-        ContactBlock,
-        DividerBlock,
-        SocialBlock,
-    ],
-    Field(discriminator="type"),
-]
-BLOCK_TYPES = ("heading", "text", "image", "button", "story", "quote", "contact", "divider", "social")
+# Every block type is defined above this line: the union that reads a block is built from the registry.
+Block = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="type")]  # type: ignore[valid-type]
+BLOCK_TYPES: tuple[str, ...] = tuple(REGISTRY)
+_registry_closed = True
+
+
+def picture_fields(block_type: Any) -> tuple[str, ...]:
+    """The image-address fields of a stored block's type (none for a type this version does not know)."""
+    model = REGISTRY.get(block_type) if isinstance(block_type, str) else None
+    return model.picture_fields() if model else ()
 
 
 class IssueDocument(BaseModel):

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from newsletter.issues.blocks import InvalidIssue, IssueDocument, parse_issue
+from newsletter.issues.blocks import InvalidIssue, IssueDocument, parse_issue, picture_fields
 from newsletter.issues.media import MEDIA_PREFIX, MediaError, is_remote, local_image, store_file
 
 
@@ -36,13 +36,13 @@ def _store_images(doc: IssueDocument, base: Path, media_dir: Path) -> IssueDocum
     problems = []
     blocks = []
     for index, block in enumerate(doc.blocks, start=1):
-        field = "src" if block.type == "image" else "image" if block.type == "story" else None
-        src = getattr(block, field) if field else None
-        if field and src and not is_remote(src) and not src.startswith(MEDIA_PREFIX):
-            try:
-                block = block.model_copy(update={field: store_file(local_image(base, src), media_dir)})
-            except MediaError as error:
-                problems.append(f"block {index} ({block.type}), field {field}: {error}")
+        for field in block.picture_fields():
+            src = getattr(block, field)
+            if src and not is_remote(src) and not src.startswith(MEDIA_PREFIX):
+                try:
+                    block = block.model_copy(update={field: store_file(local_image(base, src), media_dir)})
+                except MediaError as error:
+                    problems.append(f"block {index} ({block.type}), field {field}: {error}")
         blocks.append(block)
     if problems:
         raise InvalidIssue(problems)
@@ -59,7 +59,7 @@ def dump_issue(doc: IssueDocument, base_url: str) -> str:
     """The YAML for an issue, with stored images as absolute addresses so the file works anywhere."""
     data = doc.model_dump(mode="json", exclude_none=True)
     for block in data["blocks"]:
-        for field in ("src", "image"):
+        for field in picture_fields(block["type"]):
             value = block.get(field)
             if isinstance(value, str) and value.startswith(MEDIA_PREFIX):
                 block[field] = base_url + value

@@ -4,17 +4,21 @@ The issue format (newsletter/issues/blocks.py) stays the single source of the ru
 only knows how to lay each type out for a person and how to read their answers back. Lists of links
 are typed one per line ("Label | https://..."), which is quicker than a repeating form and works the
 same with a keyboard, a screen reader or a phone.
+
+Every registered block type must have a form here, and a form may only name its model's fields: the
+module refuses to load otherwise. Which fields are Markdown (a textarea with a live preview) and
+what the block list shows as a reminder of each block are read from the model.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from werkzeug.datastructures import MultiDict
 
-from newsletter.issues.blocks import SOCIAL_NETWORKS
+from newsletter.issues.blocks import BLOCK_TYPES, REGISTRY, SOCIAL_NETWORKS
 from newsletter.render.markdown import strip_markup
 
 Kind = Literal["line", "markdown", "url", "select", "image", "alt", "lines", "email", "tel"]
@@ -24,10 +28,17 @@ Kind = Literal["line", "markdown", "url", "select", "image", "alt", "lines", "em
 class FormField:
     name: str
     label: str
-    kind: Kind = "line"
+    # None: taken from the model, "markdown" for a field marked Markdown and "line" otherwise.
+    kind: Kind | None = None
     hint: str = ""
     required: bool = False
     choices: tuple[tuple[str, str], ...] = field(default=())
+    # For "lines": the key the words before the bar fill in each link ("label", or a social "network").
+    line_key: str = "label"
+
+
+class FormMismatch(Exception):
+    """A block form does not fit its model; raised when this module loads, so it never reaches a user."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,22 @@ class BlockForm:
     title: str
     description: str
     fields: tuple[FormField, ...]
+
+    def __post_init__(self) -> None:
+        model = REGISTRY.get(self.type)
+        if model is None:
+            raise FormMismatch(f"form for {self.type!r}: no block type of that name in newsletter/issues/blocks.py")
+        markdown = model.markdown_fields()
+        resolved = []
+        for item in self.fields:
+            if item.name not in model.model_fields or item.name == "type":
+                raise FormMismatch(f"form for {self.type!r}: {item.name!r} is not a field of {model.__name__}")
+            kind = item.kind or ("markdown" if item.name in markdown else "line")
+            if (kind == "markdown") != (item.name in markdown):
+                raise FormMismatch(f"form for {self.type!r}: field {item.name!r} is shown as {kind!r} but the "
+                                   "model " + ("marks" if item.name in markdown else "does not mark") + " it Markdown")
+            resolved.append(replace(item, kind=kind))
+        object.__setattr__(self, "fields", tuple(resolved))
 
 
 _ALT_HINT = ("Say what the picture shows that matters for this newsletter, in a sentence. "
@@ -47,7 +74,7 @@ FORMS: dict[str, BlockForm] = {form.type: form for form in (
         FormField("level", "Heading level", "select", choices=(("2", "Section heading"), ("3", "Sub-heading"))),
     )),
     BlockForm("text", "Text", "Paragraphs, bold, italic, links and lists, written in Markdown.", (
-        FormField("markdown", "Text", "markdown", "Use **bold**, *italic*, [link text](https://...) and - for bullets.",
+        FormField("markdown", "Text", hint="Use **bold**, *italic*, [link text](https://...) and - for bullets.",
                   required=True),
     )),
     BlockForm("image", "Image", "A picture, with a text alternative for people who cannot see it.", (
@@ -63,14 +90,14 @@ FORMS: dict[str, BlockForm] = {form.type: form for form in (
     )),
     BlockForm("story", "Story card", "A short story with an optional picture and link.", (
         FormField("title", "Title", required=True),
-        FormField("body", "Story", "markdown", required=True),
+        FormField("body", "Story", required=True),
         FormField("image", "Picture (optional)", "image"),
         FormField("alt", "Alternative text for the picture", "alt", _ALT_HINT),
         FormField("link_label", "Link text (optional)"),
         FormField("link_url", "Link address (optional)", "url"),
     )),
     BlockForm("quote", "Quote", "Words from a parent carer, young person or partner.", (
-        FormField("text", "Quote", "markdown", required=True),
+        FormField("text", "Quote", required=True),
         FormField("cite", "Who said it (optional)"),
     )),
     BlockForm("contact", "Contact details", "How families can reach the team.", (
@@ -84,9 +111,12 @@ FORMS: dict[str, BlockForm] = {form.type: form for form in (
         FormField("heading", "Heading (optional)"),
         FormField("links", "Links", "lines",
                   "One per line: network | https://address. Networks: " + ", ".join(sorted(SOCIAL_NETWORKS)) + ".",
-                  required=True),
+                  required=True, line_key="network"),
     )),
 )}
+
+if missing := [name for name in BLOCK_TYPES if name not in FORMS]:
+    raise FormMismatch(f"no composer form for block type {', '.join(missing)}: add one to FORMS")
 
 
 def _lines_to_links(text: str, first: str) -> list[dict[str, str]]:
@@ -120,7 +150,7 @@ def block_from_form(block_type: str, form: MultiDict[str, str], uploaded_src: di
                 raw[item.name] = None  # validation says alt text is needed
             continue
         if item.kind == "lines":
-            links = _lines_to_links(value, "network" if block_type == "social" else "label")
+            links = _lines_to_links(value, item.line_key)
             if links or item.required:
                 raw[item.name] = links
             continue
@@ -151,18 +181,25 @@ def form_values(block: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-_MARKDOWN_FIELDS = {"markdown", "body", "text"}  # "text" is Markdown in a quote, plain in a heading
-
-
 def summary(block: dict[str, Any]) -> str:
-    """A one-line reminder of a block's content for the block list: the words, not the Markdown."""
-    for key in ("text", "title", "label", "heading", "caption", "alt", "markdown", "body", "cite"):
-        value = block.get(key)
+    """A one-line reminder of a block's content for the block list: the words, not the Markdown.
+
+    The first of the model's `summary_fields` with a value; "links.network" joins the network of
+    each link.
+    """
+    model = REGISTRY.get(str(block.get("type")))
+    if model is None:
+        return ""
+    markdown = model.markdown_fields()
+    for key in model.summary_fields:
+        name, _, part = key.partition(".")
+        value = block.get(name)
+        if part:
+            items = value if isinstance(value, list) else []
+            value = ", ".join(str(item.get(part, "")) for item in items if isinstance(item, dict))
         if isinstance(value, str) and value.strip():
-            if key in _MARKDOWN_FIELDS and block.get("type") != "heading":
+            if name in markdown:
                 value = html.unescape(strip_markup(value))
             line = " ".join(value.split())
             return line if len(line) <= 90 else line[:87] + "..."
-    if block.get("type") == "social":
-        return ", ".join(link.get("network", "") for link in block.get("links", []))
     return ""
