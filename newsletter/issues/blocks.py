@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsletter.errors import NewsletterError
 from newsletter.headersafe import check_one_line
 
 # BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, cy, zh-Hant-HK).
@@ -39,7 +40,7 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "sd", "yi", "ug", "dv", "ku"}
 
 
-class InvalidIssue(Exception):
+class InvalidIssue(NewsletterError):
     """An issue file or form failed validation; `problems` holds one line per fault, naming block and field."""
 
     def __init__(self, problems: list[str]):
@@ -345,6 +346,15 @@ class SocialBlock(BlockModel):
     type: Literal["social"]
     heading: OneLine | None = None
     links: Annotated[list[SocialLink], Field(min_length=1)]
+
+
+class NoticeBlock(BlockModel):
+    """A call-out box for something families must not miss (a deadline, a change to a service)."""
+
+    type: Literal["notice"]
+    # Required: the heading names the box for screen readers and puts it in the page's outline.
+    heading: Line
+    body: Prose
 
 
 # Every block type is defined above this line: the union that reads a block is built from the registry.

@@ -113,6 +113,12 @@ FORMS: dict[str, BlockForm] = {form.type: form for form in (
                   "One per line: network | https://address. Networks: " + ", ".join(sorted(SOCIAL_NETWORKS)) + ".",
                   required=True, line_key="network"),
     )),
+    BlockForm("notice", "Notice", "A box that stands out, for something families must not miss, such as a deadline.", (
+        FormField("heading", "Heading", hint="Say what it is about: 'Apply for school transport by 31 May'.",
+                  required=True),
+        FormField("body", "Notice", hint="Use **bold**, *italic*, [link text](https://...) and - for bullets.",
+                  required=True),
+    )),
 )}
 
 if missing := [name for name in BLOCK_TYPES if name not in FORMS]:

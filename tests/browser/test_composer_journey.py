@@ -147,6 +147,15 @@ def test_compose_review_approve_send_and_unsubscribe(browser: Browser, page: Pag
     expect(page.locator("li.block-card").nth(6).locator("h3")).to_contain_text("Button")
     assert [t.split(". ", 1)[1] for t in _block_texts(page)] == [
         "Heading", "Text", "Story card", "Quote", "Contact details", "Divider", "Button", "Social links", "Image"]
+    # A notice: its body is Markdown, so the form previews it; every preview below is checked with it in.
+    page.get_by_label("Type of block").select_option(value="notice")
+    page.get_by_role("button", name="Add block").click()
+    page.get_by_label("Heading", exact=True).fill("Apply for school transport by 31 May")
+    page.get_by_label("Notice", exact=True).fill("If your child starts a new school in September, **apply by 31 May**.")
+    expect(page.locator(".markdown-preview-body strong")).to_have_text("apply by 31 May", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Add block").click()
+    expect(page.get_by_role("status").filter(has_text="Added the notice block")).to_be_visible()
+    assert _block_texts(page)[-1].endswith("Notice")
     side = page.frame_locator("iframe.side-preview")
     expect(side.get_by_role("heading", level=1, name="Winter news for families")).to_be_visible()
     page.set_viewport_size(PHONE)

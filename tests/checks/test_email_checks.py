@@ -327,6 +327,12 @@ REALISTIC = {
             "body": "Travel training helps young people learn to travel on their own. Ask your school about it.",
         },
         {"type": "quote", "text": "My son now takes the bus to college on his own.", "cite": "A parent"},
+        {
+            "type": "notice",
+            "heading": "Apply for school transport by 31 May",
+            "body": "If your child starts a new school in September, **apply by 31 May**. "
+                    "[Apply for school transport](https://example.org/transport).",
+        },
         {"type": "image", "src": "https://example.org/map.png", "alt": "Map of bus routes", "link": "https://example.org/map"},
         {
             "type": "contact",
@@ -382,3 +388,46 @@ def test_runner_reports_theme_size_and_message_problems():
     report = check_issue(doc, rendered, theme, message=b"Subject: x\r\n\r\n" + b"x" * 2000 + b"\r\n")
     assert sorted(set(codes(report.errors))) == ["long-line", "low-contrast", "small-text"]
     assert ("small-text", 1) in [(f.code, f.block) for f in report.errors]
+
+
+# -- the notice block --------------------------------------------------------------------------------
+
+
+def _notice_issue(body: str, heading: str = "Apply for school transport by 31 May") -> dict:
+    return {"title": "News", "subject": "News", "blocks": [
+        {"type": "heading", "text": "School transport"},
+        {"type": "notice", "heading": heading, "body": body},
+    ]}
+
+
+def test_notice_in_the_email_passes_every_check_in_the_box():
+    doc, rendered = _render(_notice_issue("Apply by **31 May**. [Apply for school transport](https://example.org/t)."),
+                            Theme(), slug="news-notice")
+    report = check_issue(doc, rendered, Theme())
+    assert report.findings == [], report.format()
+    root = parse(rendered.html.fill({"unsubscribe_url": "https://x.org/u", "preferences_url": "https://x.org/p",
+                                     "name": "Sam"}))
+    # The box: a cell with the accent colour round it, holding the heading (h3, under the h2) and 16px words.
+    box = root.xpath("//td[contains(@style, 'border:2px solid #1d4f91')]")
+    assert len(box) == 1
+    assert [h.text_content() for h in box[0].xpath(".//h3")] == ["Apply for school transport by 31 May"]
+    assert box[0].xpath(".//div[contains(@style, 'font-size:16px')]//strong")[0].text == "31 May"
+
+
+def test_notice_findings_point_at_the_notice_block():
+    doc, rendered = _render(_notice_issue("Find out more [here](https://example.org/t)."), Theme(),
+                            slug="news-notice-vague")
+    report = check_issue(doc, rendered, Theme())
+    assert [(f.code, f.block) for f in report.findings] == [("vague-link", 2)]
+    assert "block 2 (notice)" in report.format()
+
+
+def test_notice_heading_follows_the_outline():
+    raw = _notice_issue("Apply by 31 May.")
+    raw["blocks"] = raw["blocks"][1:]  # straight after the title: the notice's heading is an h2
+    doc, rendered = _render(raw, Theme(), slug="news-notice-h2")
+    report = check_issue(doc, rendered, Theme())
+    assert report.findings == [], report.format()
+    root = parse(rendered.html.fill({"unsubscribe_url": "https://x.org/u", "preferences_url": "https://x.org/p",
+                                     "name": "Sam"}))
+    assert [h.text_content() for h in root.xpath("//h2")] == ["Apply for school transport by 31 May"]

@@ -116,6 +116,11 @@ def test_every_prose_field_is_checked_for_readability_and_every_visible_field_fo
 def test_the_probe_is_not_blind(settings: Settings) -> None:
     # If rendering changed so the probe found nothing, the test above would pass with nothing checked.
     found = {block_type: _probe(block_type, settings) for block_type in BLOCK_TYPES}
-    assert {name for name, (prose, _) in found.items() if prose} >= {"text", "story", "quote"}
+    assert {name for name, (prose, _) in found.items() if prose} >= {"text", "story", "quote", "notice"}
     assert {name for name, (_, visible) in found.items() if not visible} == {"divider"}
     assert ("links", "0", "label") in found["social"][1] and ("alt",) in found["image"][1]
+
+
+def test_the_notice_is_checked_like_any_prose(settings: Settings) -> None:
+    prose, visible = _probe("notice", settings)
+    assert prose == {("body",)} and visible == {("heading",), ("body",)}

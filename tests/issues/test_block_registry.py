@@ -42,7 +42,7 @@ def readme_example() -> dict:
 def test_block_types_and_the_union_come_from_the_models() -> None:
     assert BLOCK_TYPES == tuple(REGISTRY)
     assert set(BLOCK_TYPES) >= {"heading", "text", "image", "button", "story", "quote", "contact", "divider",
-                                "social"}
+                                "social", "notice"}
     for name, model in REGISTRY.items():
         assert model.block_type() == name
         # The block list reads each registered type through the union built from the registry.

@@ -96,3 +96,22 @@ def test_timestamps_come_back_timezone_aware(db: Settings) -> None:
         issue, _ = service.import_issue(session, EXAMPLE, db)
     with session_scope() as session:
         assert store.get_issue(session, issue.slug).created_at.tzinfo is not None
+
+
+def test_a_notice_round_trips_through_import_and_export(db: Settings, tmp_path: Path) -> None:
+    notice = {"type": "notice", "heading": "Apply for school transport by 31 May",
+              "body": "If your child starts a new school in September, **apply by 31 May**.\n\n- Ask us for help\n"}
+    source = {"title": "Autumn news", "subject": "Autumn news from the Local Offer", "slug": "autumn-news",
+              "blocks": [{"type": "heading", "text": "School transport"}, notice]}
+    path = tmp_path / "autumn.yaml"
+    path.write_text(yaml.safe_dump(source, sort_keys=False))
+    with session_scope() as session:
+        service.import_issue(session, path, db)
+    with session_scope() as session:
+        exported = yaml.safe_load(dump_issue(store.document(store.get_issue(session, "autumn-news")), db.base_url))
+    assert exported["blocks"][1] == {**notice, "body": notice["body"].strip()}
+    again = tmp_path / "again.yaml"
+    again.write_text(yaml.safe_dump({**exported, "slug": "autumn-news-again"}, sort_keys=False))
+    with session_scope() as session:
+        issue, created = service.import_issue(session, again, db)
+        assert created and issue.blocks == store.get_issue(session, "autumn-news").blocks

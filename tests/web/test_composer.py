@@ -38,6 +38,8 @@ EVERY_BLOCK = [
      "links": "Local Offer directory | https://example.org/directory"},
     {"type": "divider"},
     {"type": "social", "heading": "Follow us", "links": "facebook | https://facebook.com/example\nyoutube | https://youtube.com/@example"},
+    {"type": "notice", "heading": "Apply for school transport by 31 May",
+     "body": "If your child starts a new school in September, **apply by 31 May**."},
 ]
 
 
@@ -156,6 +158,26 @@ def test_add_every_block_type_through_its_form(as_user: Callable[[str], TeamClie
     # Editing shows the stored values back in the form.
     edit = client.get(f"/team/issues/{slug}/blocks/{issue.block_keys[5]}").get_data(as_text=True)
     assert "Local Offer directory | https://example.org/directory" in edit
+    # The notice is in the block list under its heading, and stored as typed.
+    assert "Apply for school transport by 31 May" in page
+    notice = issue.blocks[8]
+    assert notice == {"type": "notice", "heading": "Apply for school transport by 31 May",
+                      "body": "If your child starts a new school in September, **apply by 31 May**."}
+
+
+def test_the_notice_form_previews_its_markdown_and_names_a_missing_heading(
+    as_user: Callable[[str], TeamClient], team: Team, db: Settings
+) -> None:
+    client = as_user(team.editor)
+    slug = _new_issue(client)
+    form = client.get(f"/team/issues/{slug}/blocks/new?type=notice").get_data(as_text=True)
+    assert 'data-markdown-preview="preview-body"' in form
+    assert 'name="heading"' in form and "data-markdown-preview=\"preview-heading\"" not in form
+    refused = client.post(f"/team/issues/{slug}/blocks/new", {"type": "notice", "body": "Apply by **Friday**."})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "There is a problem" in page and "Heading" in page
+    assert "Apply by **Friday**." in page, "what was typed is kept"
+    assert _issue(slug).blocks == []
 
 
 def test_a_decorative_image_is_said_so_and_a_missing_alt_is_refused(as_user: Callable[[str], TeamClient],
@@ -475,3 +497,31 @@ def test_send_confirms_only_the_version_the_approver_opened(as_user: Callable[[s
     sent = ann.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "", "confirm": "yes",
                                                   "version": _version(slug)})
     assert sent.status_code == 302
+
+
+def test_scheduling_reads_and_shows_the_teams_clock(as_user: Callable[[str], TeamClient], team: Team) -> None:
+    from datetime import datetime, timezone
+
+    from newsletter.delivery.models import Campaign
+    from tests.delivery.conftest import make_list, make_readers
+
+    make_readers(make_list(), 1)
+    editor, approver = as_user(team.editor), as_user(team.approver)
+    slug = _new_issue(editor)
+    _add(editor, slug, EVERY_BLOCK[0])
+    approver.approve(slug)
+    form = approver.get(f"/team/issues/{slug}/send").get_data(as_text=True)
+    assert "Europe/London" in form
+    step = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2030-07-02T09:00",
+                                                       "version": _version(slug)}).get_data(as_text=True)
+    assert "2 July 2030 at 09:00 BST" in step
+    campaign_url = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2030-07-02T09:00",
+                                                               "confirm": "yes", "version": _version(slug)}
+                                 ).headers["Location"]
+    with session_scope() as session:
+        campaign = session.get(Campaign, int(campaign_url.rstrip("/").rsplit("/", 1)[1]))
+        assert campaign.send_at == datetime(2030, 7, 2, 8, 0, tzinfo=timezone.utc), "9:00 in July is 8:00 UTC"
+    assert "Scheduled for 2 July 2030 at 09:00 BST" in approver.get(campaign_url).get_data(as_text=True)
+    skipped = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2031-03-30T01:30",
+                                                          "version": _version(slug)})
+    assert skipped.status_code == 400 and "clocks go forward" in skipped.get_data(as_text=True)
