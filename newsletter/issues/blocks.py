@@ -32,7 +32,6 @@ from pydantic import (
     model_validator,
 )
 
-from newsletter.errors import NewsletterError
 from newsletter.headersafe import check_one_line
 
 # BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, cy, zh-Hant-HK).
@@ -40,7 +39,7 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "sd", "yi", "ug", "dv", "ku"}
 
 
-class InvalidIssue(NewsletterError):
+class InvalidIssue(Exception):
     """An issue file or form failed validation; `problems` holds one line per fault, naming block and field."""
 
     def __init__(self, problems: list[str]):
