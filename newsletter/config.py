@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     allow_self_approval: bool = False
     # How long a co-production review link works before the team has to share a new one.
     review_link_days: Annotated[int, Field(ge=1, le=90)] = 14
+    # The team's clock: times are typed and shown in it (with the zone, "9:00 BST"), stored in UTC.
+    timezone: str = "Europe/London"
     # A test send goes to the team's own addresses: a handful, never a mailing (the issue may be unapproved).
     test_send_max_addresses: Annotated[int, Field(ge=1, le=50)] = 10
     # The largest CSV file the composer's import accepts; 100,000 subscribers are about 10 MB.
@@ -110,6 +112,17 @@ class Settings(BaseSettings):
             return None
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be a time zone name such as Europe/London") from None
         return value
 
     @field_validator("smtp_url")

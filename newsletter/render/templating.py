@@ -10,6 +10,7 @@ import functools
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from newsletter import localtime
 from newsletter.paths import templates_dir
 from newsletter.render import markdown
 
@@ -30,4 +31,6 @@ def environment() -> Environment:
     )
     env.filters["wrap"] = markdown.wrap
     env.filters["md_text"] = markdown.to_text
+    # Team pages show every moment on the team's clock, with its zone ("1 July 2026 at 09:00 BST").
+    env.filters["local"] = lambda moment, pattern="%-d %B %Y at %H:%M": localtime.shown(moment, pattern)
     return env

@@ -7,13 +7,13 @@ show` prints; `team.js` refreshes it every few seconds and the page works (with 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter import localtime
 from newsletter.db import session_scope
 from newsletter.delivery import audience, campaigns
 from newsletter.delivery.ledger import Progress
@@ -36,14 +36,6 @@ def _lists(session: Session) -> list[tuple[Any, int]]:
     return [(mailing_list, audience.count_sendable(session, [mailing_list.id])) for mailing_list in found]
 
 
-def _when(raw: str) -> datetime | None:
-    """A time from the form's datetime-local field, read as UTC (the council's server clock)."""
-    if not raw.strip():
-        return None
-    parsed = datetime.fromisoformat(raw.strip())
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 @sending.route("/issues/<slug>/send", methods=["GET", "POST"])
 @approver_required
 def send(slug: str) -> Any:
@@ -58,14 +50,15 @@ def send(slug: str) -> Any:
         current = store.content_version(issue)
         if request.method == "GET":
             return render_team("send.html.j2", title=f"Send: {issue.title}", issue=issue, lists=lists,
-                               chosen=[], when="", count=None, error=None, version=current)
+                               chosen=[], when="", count=None, error=None, version=current, when_moment=None,
+                               zone_name=settings.timezone)
         # The form carries the version of the issue it was opened on: an issue sent back, changed and
         # approved again meanwhile is not sent without the approver seeing that it changed.
         version = request.form.get("version", "")
         try:
-            when = _when(request.form.get("when", ""))
-        except ValueError:
-            when, error = None, "Give the time as a date and time, such as 2026-12-01 09:00."
+            when = localtime.parse(request.form.get("when", ""), settings)
+        except localtime.InvalidTime as invalid:
+            when, error = None, str(invalid)
         if not chosen and error is None:
             error = "Choose at least one list."
         count = None
@@ -93,7 +86,7 @@ def send(slug: str) -> Any:
                     return redirect(url_for("sending.campaign", campaign_id=campaign_id))
         return render_team("send.html.j2", title=f"Send: {issue.title}", issue=issue, lists=lists, chosen=chosen,
                            when=request.form.get("when", ""), count=count, error=error,
-                           version=version), 400 if error else 200
+                           version=version, when_moment=when, zone_name=settings.timezone), 400 if error else 200
 
 
 def _progress_dict(progress: Progress) -> dict[str, Any]:

@@ -497,3 +497,31 @@ def test_send_confirms_only_the_version_the_approver_opened(as_user: Callable[[s
     sent = ann.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "", "confirm": "yes",
                                                   "version": _version(slug)})
     assert sent.status_code == 302
+
+
+def test_scheduling_reads_and_shows_the_teams_clock(as_user: Callable[[str], TeamClient], team: Team) -> None:
+    from datetime import datetime, timezone
+
+    from newsletter.delivery.models import Campaign
+    from tests.delivery.conftest import make_list, make_readers
+
+    make_readers(make_list(), 1)
+    editor, approver = as_user(team.editor), as_user(team.approver)
+    slug = _new_issue(editor)
+    _add(editor, slug, EVERY_BLOCK[0])
+    approver.approve(slug)
+    form = approver.get(f"/team/issues/{slug}/send").get_data(as_text=True)
+    assert "Europe/London" in form
+    step = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2030-07-02T09:00",
+                                                       "version": _version(slug)}).get_data(as_text=True)
+    assert "2 July 2030 at 09:00 BST" in step
+    campaign_url = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2030-07-02T09:00",
+                                                               "confirm": "yes", "version": _version(slug)}
+                                 ).headers["Location"]
+    with session_scope() as session:
+        campaign = session.get(Campaign, int(campaign_url.rstrip("/").rsplit("/", 1)[1]))
+        assert campaign.send_at == datetime(2030, 7, 2, 8, 0, tzinfo=timezone.utc), "9:00 in July is 8:00 UTC"
+    assert "Scheduled for 2 July 2030 at 09:00 BST" in approver.get(campaign_url).get_data(as_text=True)
+    skipped = approver.post(f"/team/issues/{slug}/send", {"list": "send-news", "when": "2031-03-30T01:30",
+                                                          "version": _version(slug)})
+    assert skipped.status_code == 400 and "clocks go forward" in skipped.get_data(as_text=True)
