@@ -13,10 +13,9 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings, get_settings
-from newsletter.errors import NewsletterError
 
 
-class InvalidTime(NewsletterError, ValueError):
+class InvalidTime(ValueError):
     """A time typed into a form that cannot be used; the message says why in plain words."""
 
 
