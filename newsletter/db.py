@@ -82,9 +82,13 @@ def _session_factory(url: str) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A transaction: committed when the block ends, rolled back if it raises."""
-    session = _session_factory(get_settings().database_url)()
+def session_scope(database_url: str | None = None) -> Iterator[Session]:
+    """A transaction: committed when the block ends, rolled back if it raises.
+
+    On `database_url`, or the process's settings' database; the web app passes its own
+    (newsletter/web/pages.py).
+    """
+    session = _session_factory(database_url or get_settings().database_url)()
     try:
         yield session
         session.commit()

@@ -5,5 +5,6 @@ def load_all() -> None:
     import newsletter.accounts.models  # noqa: F401
     import newsletter.issues.models  # noqa: F401
     import newsletter.review.models  # noqa: F401
-    import subscribers.models  # noqa: F401
+    import subscribers.api  # noqa: F401  (its models: lists, subscribers, consent, suppressions)
     import newsletter.delivery.models  # noqa: F401
+    import newsletter.theme  # noqa: F401  (theme_settings: the composer's changes to the theme)

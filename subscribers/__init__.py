@@ -11,7 +11,13 @@
     erasure.py      erase a person; purge requests nobody confirmed
     team.py         what the team does by hand (add, remove)
     csv_import.py   streaming CSV import; csv_export.py and csvsafe.py for export
-    notify.py       the confirmation and "your link" emails
-    api.py          the delivery engine's window: who may be mailed, links, bounces, complaints
-    web.py          the public pages (a Flask blueprint); cli.py the `lists` and `subscribers` commands
+    bulk_sql.py     the generic bulk layer: inserts that ignore conflicts, ids in chunks, the SQLite write lock
+    import_reports.py  finished imports' reports and problems files, kept a day for the person who ran them
+    notify.py       the confirmation and "your link" emails, sent through the transport it is handed (mailer.py)
+    background.py   "email me a new link" handled off the request path
+    api.py          everything newsletter/ may use: who may be mailed, links, bounces, the public and team pages
+    cli.py          the `lists` and `subscribers` commands
+
+The public pages are newsletter/web/subscriptions.py; this package imports nothing from newsletter.web
+or newsletter.delivery (tests/test_architecture.py keeps it so).
 """

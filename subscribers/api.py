@@ -1,8 +1,15 @@
-"""What the delivery engine may ask of the subscribers package, and nothing more.
+"""Everything `newsletter/` may use of the subscribers package, and nothing more.
 
-Who may receive an issue (`sendable_recipients`, then `may_receive` again at send time), the
-personal links each message carries, and what a bounce, complaint or unsubscribe does. The engine
-never queries subscriber tables itself, so consent rules live in one place.
+Three windows, one module, so one file says what the rest of the service may touch:
+
+- **Delivery** (newsletter/delivery/): who may receive an issue (`sendable_recipients`, then
+  `may_receive` again at send time), the personal links each message carries, list names and slugs,
+  and what a bounce, complaint or unsubscribe does. The engine never queries subscriber tables
+  itself, so consent rules live in one place.
+- **Public pages** (newsletter/web/subscriptions.py): sign up, confirm, unsubscribe, the preference
+  centre, erasure, and the emails those send through the transport they are handed (`Outgoing`).
+- **The team's pages** (newsletter/web/team_lists.py): lists, people, consent history, CSV import
+  and export, and the reports of finished imports.
 
 A recipient may be mailed when all of these hold, checked in SQL:
 - a *confirmed* subscription to at least one of the issue's lists (unconfirmed rows never get an issue);
@@ -22,17 +29,37 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from subscribers import membership, store
+from subscribers.background import request_preferences_link_later, send_preferences_link_logged
 from subscribers.bulk_sql import one_of
-from subscribers.emails import email_hash, loose_normalise
-from subscribers.links import (  # noqa: F401  (part of this API)
+from subscribers.csv_export import export_list
+from subscribers.csv_import import ImportReport, import_csv
+from subscribers.emails import email_hash, loose_normalise, normalise_email
+from subscribers.erasure import erase, erase_email, purge_unconfirmed
+from subscribers.errors import (
+    ImportRefused,
+    InvalidEmail,
+    InvalidList,
+    ListNotFound,
+    ListSlugTaken,
+    SubscribersError,
+)
+from subscribers.import_reports import PROBLEMS_KEPT, ImportReports
+from subscribers.links import (
+    CONFIRM,
+    CONFIRM_MAX_AGE,
+    PREFERENCES,
+    PREFERENCES_MAX_AGE,
     HasTokenKey,
     mailto_unsubscribe_address,
     preferences_url,
+    read_token,
     unsubscribe_url,
 )
+from subscribers.mailer import Mailer, Outgoing
 from subscribers.models import (
     ConsentAction,
     ConsentSource,
+    MailingList,
     Subscriber,
     SubscriberStatus,
     Subscription,
@@ -40,6 +67,34 @@ from subscribers.models import (
     Suppression,
     SuppressionReason,
 )
+from subscribers.notify import Notice, mail_notice
+from subscribers.preferences import choices as preference_choices
+from subscribers.preferences import leave_everything
+from subscribers.preferences import my_data as personal_data
+from subscribers.preferences import save as save_preferences
+from subscribers.signup import FORM_STATEMENT, confirm_subscription, request_subscription
+from subscribers.store import (
+    NAME_MAX,
+    SEARCH_LIMIT,
+    all_lists,
+    consent_history,
+    create_list,
+    find_suppression,
+    get_list,
+    get_lists,
+    get_subscriber,
+    lists_by_id,
+    public_lists,
+    search_subscribers,
+    subscriber_by_id,
+    subscriber_by_token_key,
+    subscriber_status_counts,
+    subscription_counts,
+    subscriptions_by_subscriber,
+    subscriptions_of,
+)
+from subscribers.team import add_subscriber, remove_subscriber
+from subscribers.unsubscribe import process_maildir, target_of, unsubscribe_by_token
 
 BATCH = 1000
 # One query per this many ids: the delivery engine asks about a batch at a time, usually a few hundred.
@@ -153,14 +208,121 @@ def record_unsubscribe(
     return membership.leave(session, subscriber, list(list_ids) if list_ids else None, source=ConsentSource(source))
 
 
+def list_ids_by_slug(session: Session, slugs: Sequence[str]) -> dict[str, int]:
+    """The ids of the lists with these slugs; a slug with no list is left out."""
+    if not slugs:
+        return {}
+    return dict(session.execute(select(MailingList.slug, MailingList.id).where(MailingList.slug.in_(slugs))).all())
+
+
+def first_list(session: Session, list_ids: Sequence[int]) -> tuple[str, str] | None:
+    """The slug and name of the lowest-numbered of these lists, or None if none exists."""
+    row = session.execute(
+        select(MailingList.slug, MailingList.name).where(MailingList.id.in_(list_ids)).order_by(MailingList.id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def list_names(session: Session, list_ids: Sequence[int]) -> dict[int, str]:
+    """{list id: name} for those of `list_ids` that exist, in name order."""
+    if not list_ids:
+        return {}
+    return dict(session.execute(
+        select(MailingList.id, MailingList.name).where(MailingList.id.in_(list(list_ids))).order_by(MailingList.name)
+    ).all())
+
+
+def subscribers_by_id(session: Session, subscriber_ids: Sequence[int] | set[int]) -> list[Subscriber]:
+    """The subscribers with these ids (those erased meanwhile are left out)."""
+    if not subscriber_ids:
+        return []
+    return list(session.scalars(select(Subscriber).where(Subscriber.id.in_(list(subscriber_ids)))))
+
+
+def email_of(session: Session, subscriber_id: int) -> str | None:
+    return session.scalar(select(Subscriber.email).where(Subscriber.id == subscriber_id))
+
+
 __all__ = [
+    # delivery
     "Recipient",
     "count_sendable",
+    "email_of",
+    "first_list",
+    "list_ids_by_slug",
+    "list_names",
     "mailto_unsubscribe_address",
     "may_receive",
     "preferences_url",
     "record_unsubscribe",
     "sendable_recipients",
+    "subscribers_by_id",
     "suppress",
     "unsubscribe_url",
+    # public pages and the emails they send
+    "CONFIRM",
+    "CONFIRM_MAX_AGE",
+    "FORM_STATEMENT",
+    "NAME_MAX",
+    "PREFERENCES",
+    "PREFERENCES_MAX_AGE",
+    "HasTokenKey",
+    "Mailer",
+    "Notice",
+    "Outgoing",
+    "confirm_subscription",
+    "leave_everything",
+    "lists_by_id",
+    "mail_notice",
+    "normalise_email",
+    "personal_data",
+    "preference_choices",
+    "public_lists",
+    "read_token",
+    "request_preferences_link_later",
+    "request_subscription",
+    "save_preferences",
+    "send_preferences_link_logged",
+    "subscriber_by_token_key",
+    "target_of",
+    "unsubscribe_by_token",
+    # the team's pages
+    "PROBLEMS_KEPT",
+    "SEARCH_LIMIT",
+    "ImportReport",
+    "ImportReports",
+    "all_lists",
+    "consent_history",
+    "create_list",
+    "erase",
+    "export_list",
+    "find_suppression",
+    "get_list",
+    "get_lists",
+    "import_csv",
+    "remove_subscriber",
+    "search_subscribers",
+    "subscriber_by_id",
+    "subscriber_status_counts",
+    "subscription_counts",
+    "subscriptions_by_subscriber",
+    "subscriptions_of",
+    # the team's commands (newsletter/cli/subscribers.py), with the pages' functions above
+    "add_subscriber",
+    "erase_email",
+    "get_subscriber",
+    "process_maildir",
+    "purge_unconfirmed",
+    # rows, states and errors named in signatures and forms
+    "ConsentSource",
+    "MailingList",
+    "Subscriber",
+    "SubscriberStatus",
+    "SubscriptionStatus",
+    "ImportRefused",
+    "InvalidEmail",
+    "InvalidList",
+    "ListNotFound",
+    "ListSlugTaken",
+    "SubscribersError",
 ]

@@ -20,61 +20,59 @@ import time
 
 from newsletter.config import Settings
 from newsletter.db import session_scope
-from newsletter.delivery.transport import DeliveryError
 from subscribers import signup
-from subscribers.notify import send_notice
+from subscribers.mailer import Outgoing
+from subscribers.notify import mail_notice
 
 log = logging.getLogger(__name__)
 
 
-def send_preferences_link(settings: Settings, email: str) -> None:
+def send_preferences_link(settings: Settings, email: str, outgoing: Outgoing) -> None:
     """Look the address up and mail its owner a fresh link; nothing happens for an address we do not know."""
-    with session_scope() as session:
+    with session_scope(settings.database_url) as session:
         notice = signup.request_preferences_link(session, settings, email)
     if notice is not None:
-        send_notice(settings, notice)
+        mail_notice(settings, notice, outgoing)
 
 
-def send_preferences_link_logged(settings: Settings, email: str) -> None:
+def send_preferences_link_logged(settings: Settings, email: str, outgoing: Outgoing) -> None:
     """The same, for a background worker: a failure is logged (without the address) and goes no further."""
     try:
-        send_preferences_link(settings, email)
-    except (DeliveryError, OSError) as error:
+        send_preferences_link(settings, email, outgoing)
+    except outgoing.refusals as error:
         log.error("could not send a preferences-link email: %s", type(error).__name__)
     except Exception:
         log.exception("a preferences-link request failed")
 
 
-def request_preferences_link_later(settings: Settings, email: str) -> None:
+def request_preferences_link_later(settings: Settings, email: str, outgoing: Outgoing) -> None:
     """Hand the request over and return at once, whether or not the address is known."""
-    if settings.redis_url:
-        from subscribers.tasks import preferences_link
-
-        preferences_link.delay(email)
+    if outgoing.queue_preferences_link is not None:
+        outgoing.queue_preferences_link(email)
     else:
-        _local.put(settings, email)
+        _local.put(settings, email, outgoing)
 
 
 class _LocalQueue:
     """One daemon thread per process, started on first use, working through requests in order."""
 
     def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[Settings, str]] = queue.Queue()
+        self._jobs: queue.Queue[tuple[Settings, str, Outgoing]] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def put(self, settings: Settings, email: str) -> None:
+    def put(self, settings: Settings, email: str, outgoing: Outgoing) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="subscriber-mail", daemon=True)
                 self._thread.start()
-        self._jobs.put((settings, email))
+        self._jobs.put((settings, email, outgoing))
 
     def _run(self) -> None:
         while True:
-            settings, email = self._jobs.get()
+            settings, email, outgoing = self._jobs.get()
             try:
-                send_preferences_link_logged(settings, email)
+                send_preferences_link_logged(settings, email, outgoing)
             finally:
                 self._jobs.task_done()
 

@@ -1,7 +1,7 @@
 """The few emails this package sends itself: confirm your subscription, you are already subscribed, your link.
 
-These are one-off messages, not issues: they go through the same Transport as the newsletter
-(SMTP, or the outbox on the embedded default) but are built with the email package, which is fine
+These are one-off messages, not issues: they go through the transport this package is handed
+(subscribers/mailer.py; the newsletter's own SMTP or outbox transport) but are built with the email package, which is fine
 at this volume. Plain text comes first and the HTML part says the same in the same order, with
 `lang` set and a link whose text makes sense on its own, for screen reader users.
 
@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from newsletter.config import Settings
-from newsletter.delivery.transport import Transport, transport_for
 from newsletter.headersafe import check_header
+from subscribers.mailer import Mailer, Outgoing
 
 SMTP_POLICY = policy.SMTP.clone(max_line_length=78)
 
@@ -139,17 +139,39 @@ def build_notice(settings: Settings, notice: Notice, organisation: str = "the Lo
     return message.as_bytes(policy=SMTP_POLICY)
 
 
-def send_notice(settings: Settings, notice: Notice, transport: Transport | None = None) -> None:
-    """Build and hand over one notice. Raises the transport's DeliveryError if the server refuses it."""
-    from newsletter.theme import get_theme
+def send_notice(settings: Settings, notice: Notice, transport: Mailer | None = None,
+                organisation: str | None = None) -> None:
+    """Build and hand over one notice. Raises the transport's error if the server refuses it.
 
+    `organisation` is the theme's name for the sender; without it the process's theme is read.
+    """
+    if organisation is None:
+        from newsletter.theme import get_theme
+
+        organisation = get_theme().organisation
     own = transport is None
-    transport = transport or transport_for(settings)
+    if transport is None:
+        # Only the `subscribers add` command still calls without a transport; it moves to newsletter/cli/,
+        # which hands one in, and then this fallback goes.
+        from newsletter.delivery.transport import transport_for
+
+        transport = transport_for(settings)
     try:
         envelope_from = parseaddr(settings.from_address)[1]
-        transport.send(envelope_from, notice.to, build_notice(settings, notice, get_theme().organisation))
+        transport.send(envelope_from, notice.to, build_notice(settings, notice, organisation))
     finally:
         if own:
             close = getattr(transport, "close", None)
             if close is not None:
                 close()
+
+
+def mail_notice(settings: Settings, notice: Notice, outgoing: Outgoing, organisation: str | None = None) -> None:
+    """Open a transport as `outgoing` says, send one notice on it and close it."""
+    transport = outgoing.connect(settings)
+    try:
+        send_notice(settings, notice, transport, organisation)
+    finally:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()

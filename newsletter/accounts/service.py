@@ -41,8 +41,7 @@ class SignIn:
 
 
 def normalise_address(email: str) -> str:
-    from subscribers.emails import normalise_email
-    from subscribers.errors import InvalidEmail
+    from subscribers.api import InvalidEmail, normalise_email
 
     try:
         return normalise_email(email)

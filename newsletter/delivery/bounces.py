@@ -137,11 +137,8 @@ def _is_report(message: Message, kind: str) -> bool:
 def _address_of(session: Session, delivery_id: int | None) -> str | None:
     if delivery_id is None:
         return None
-    from subscribers.models import Subscriber
-
-    return session.scalar(
-        select(Subscriber.email).join(Delivery, Delivery.subscriber_id == Subscriber.id).where(Delivery.id == delivery_id)
-    )
+    subscriber_id = session.scalar(select(Delivery.subscriber_id).where(Delivery.id == delivery_id))
+    return audience.email_of(session, subscriber_id) if subscriber_id is not None else None
 
 
 def process_message(session: Session, message: Message, settings: Settings) -> BounceReport:

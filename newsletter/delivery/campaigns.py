@@ -318,21 +318,23 @@ def progress(session: Session, campaign_id: int) -> ledger.Progress:
 
 
 def list_names_by_issue(session: Session, issue_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The lists each issue was (or will be) sent to, for the team's issues list."""
-    from subscribers.models import MailingList
-
+    """The lists each issue was (or will be) sent to, for the team's issues list, each by name in name order."""
     ids = list(issue_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(Campaign.issue_id, MailingList.name)
+    pairs = session.execute(
+        select(Campaign.issue_id, campaign_lists.c.list_id)
         .join(campaign_lists, campaign_lists.c.campaign_id == Campaign.id)
-        .join(MailingList, MailingList.id == campaign_lists.c.list_id)
         .where(Campaign.issue_id.in_(ids), Campaign.state != CampaignState.CANCELLED)
         .distinct()
-        .order_by(MailingList.name)
-    )
+    ).all()
+    names = audience.list_names(session, sorted({list_id for _, list_id in pairs}))  # in name order
+    lists_of: dict[int, set[int]] = {}
+    for issue_id, list_id in pairs:
+        lists_of.setdefault(issue_id, set()).add(list_id)
     found: dict[int, list[str]] = {}
-    for issue_id, name in rows:
-        found.setdefault(issue_id, []).append(name)
+    for issue_id, list_ids in lists_of.items():
+        chosen = [name for list_id, name in names.items() if list_id in list_ids]
+        if chosen:
+            found[issue_id] = list(dict.fromkeys(chosen))
     return found

@@ -1,4 +1,9 @@
-"""The Celery application, configured from settings (`worker.py` exposes it to `celery -A worker`).
+"""The Celery application, configured from settings: `make_celery()` builds it, nothing is built at import.
+
+`worker.py` calls `make_celery()` for `celery -A worker worker` and `celery -A worker beat`; the tasks
+(newsletter/delivery/tasks.py) are `shared_task`s, so they join whichever app the process made. A web
+or command-line process only queues work: `producer(settings)` is the app it sends task messages
+with, made on first use, one per broker address.
 
 Redis is only the broker: the delivery rows are the record of who got mail, so a lost Redis
 message costs time, never a recipient. Hence acks_late with reject-on-worker-lost (a killed
@@ -8,14 +13,18 @@ worker's message goes back to the queue), and no ETAs longer than a few seconds.
 from __future__ import annotations
 
 import sys
+import threading
 
 from celery import Celery, signals
 
-from newsletter.config import SettingsError, get_settings
+from newsletter.config import Settings, SettingsError, get_settings
 
-def make_celery() -> Celery:
-    settings = get_settings()
-    app = Celery("newsletter", include=["newsletter.delivery.tasks", "subscribers.tasks"])
+TASK_MODULES = ["newsletter.delivery.tasks"]
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    app = Celery("newsletter", include=TASK_MODULES)
     app.conf.update(
         # With no Redis the embedded runner sends in-process; Celery then never gets a message.
         broker_url=settings.redis_url or "memory://",
@@ -34,6 +43,19 @@ def make_celery() -> Celery:
     return app
 
 
+_producers: dict[str, Celery] = {}
+_producers_lock = threading.Lock()
+
+
+def producer(settings: Settings) -> Celery:
+    """The app a web or command-line process queues tasks with (it never runs them)."""
+    broker = settings.redis_url or "memory://"
+    with _producers_lock:
+        if broker not in _producers:
+            _producers[broker] = make_celery(settings)
+        return _producers[broker]
+
+
 @signals.celeryd_init.connect
 @signals.beat_init.connect
 def _refuse_development_secret(**_: object) -> None:
@@ -48,4 +70,4 @@ def _refuse_development_secret(**_: object) -> None:
         raise SystemExit(2) from None
 
 
-app = make_celery()
+__all__ = ["make_celery", "producer"]

@@ -12,14 +12,17 @@ import os
 from dataclasses import dataclass
 
 import redis
+from celery import shared_task
 
 from newsletter.config import get_settings
 from newsletter.db import session_scope
 from newsletter.delivery import campaigns
-from newsletter.delivery.celery_app import app
+from newsletter.delivery.celery_app import producer
 from newsletter.delivery.ratelimit import Rate, RedisLimiter
 from newsletter.delivery.sender import work
+from newsletter.delivery.subscriber_mail import outgoing
 from newsletter.delivery.transport import SmtpTransport, Transport, transport_for
+from subscribers import api as subscribers_api
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,7 @@ def _heartbeat_ttl() -> int:
     return max(5, int(get_settings().send_lease_seconds))
 
 
-@app.task(name="newsletter.work_on_campaign", acks_late=True, reject_on_worker_lost=True)
+@shared_task(name="newsletter.work_on_campaign", acks_late=True, reject_on_worker_lost=True)
 def work_on_campaign(campaign_id: int) -> str:
     settings = get_settings()
     client = _resources.redis_client()
@@ -113,7 +116,7 @@ def work_on_campaign(campaign_id: int) -> str:
     return f"{report.stopped_because}: sent {report.sent}"
 
 
-@app.task(name="newsletter.tick")
+@shared_task(name="newsletter.tick")
 def tick() -> list[int]:
     """Start due scheduled campaigns and re-queue running ones nobody is working on."""
     settings = get_settings()
@@ -136,7 +139,15 @@ def tick() -> list[int]:
 
 
 def start(campaign_id: int) -> None:
-    """Hand a running campaign to the workers."""
+    """Hand a running campaign to the workers (from the web app or the command line)."""
     settings = get_settings()
+    sender = producer(settings)
     for _ in range(settings.send_parallelism):
-        work_on_campaign.delay(campaign_id)
+        sender.send_task("newsletter.work_on_campaign", args=[campaign_id])
+
+
+@shared_task(name="subscribers.preferences_link", acks_late=True, ignore_result=True)
+def preferences_link(email: str) -> None:
+    """"Email me a new link": the message carries only the address typed; the lookup happens here."""
+    settings = get_settings()
+    subscribers_api.send_preferences_link_logged(settings, email, outgoing(settings))

@@ -9,9 +9,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from newsletter.config import Settings, get_settings
 from newsletter.paths import templates_dir
-from newsletter.render.pipeline import web_page_context
-from newsletter.render.templating import environment
-from newsletter.theme import get_theme
+from newsletter.theme import load_theme
 
 # No inline script or style anywhere, so the policy can forbid both; images may come from any https host
 # because issues link images the team hosts elsewhere.
@@ -22,6 +20,14 @@ CSP = (
 
 
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    """The web app for `settings` (the process's settings if none are given), with `test_config` on top.
+
+    The app owns its settings and theme: they are kept in `app.config["NEWSLETTER_SETTINGS"]` and
+    `app.config["NEWSLETTER_THEME"]` (the theme read once, here, from `settings.theme_file`), and
+    everything that runs in a request reads them through `newsletter.web.pages`: `settings()`,
+    `theme()`, and `session_scope()` for a transaction on `settings.database_url`. Two apps with
+    different settings in one process each serve their own database, theme and addresses.
+    """
     settings = settings or get_settings()
     settings.refuse_development_secret_off_loopback()
     app = Flask(
@@ -29,7 +35,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         static_folder=str(templates_dir() / "web" / "static"),
         static_url_path="/static",
     )
-    app.config.update(SECRET_KEY=settings.secret_key, NEWSLETTER_SETTINGS=settings)
+    app.config.update(SECRET_KEY=settings.secret_key, NEWSLETTER_SETTINGS=settings,
+                      NEWSLETTER_THEME=load_theme(settings.theme_file))
     if test_config:
         app.config.update(test_config)
 
@@ -38,12 +45,13 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
     from newsletter.web.limits import init_limits, too_large_message
+    from newsletter.web.pages import render_page
     from newsletter.web.public import public
     from newsletter.web.review import review
     from newsletter.web.sending import sending
+    from newsletter.web.subscriptions import subscriptions
     from newsletter.web.team_lists import team_lists
     from newsletter.web.team_users import team_users
-    from subscribers.web import subscriptions
 
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -68,17 +76,14 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     @app.errorhandler(HTTPException)
     def _error_page(error: HTTPException) -> tuple[str, int]:
-        context = web_page_context(get_theme(), settings)
-        context.update(code=error.code, name=error.name, description=error.description)
-        page = environment().get_template("web/error.html.j2").render(context)
+        page = render_page("error.html.j2", code=error.code, name=error.name, description=error.description)
         return page, error.code or 500
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        context = web_page_context(get_theme(), settings)
         message = too_large_message(request.endpoint, request.max_content_length or 0)
-        context.update(code=413, name=error.name, page_heading="That was too large to send", description=message)
-        return environment().get_template("web/error.html.j2").render(context), 413
+        return render_page("error.html.j2", code=413, name=error.name, page_heading="That was too large to send",
+                           description=message), 413
 
     return app
 

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from newsletter.accounts import service, sessions
 from newsletter.accounts.models import User
-from newsletter.db import session_scope
-from newsletter.web.pages import render_team
-from subscribers.ratelimit import RateLimiter
+from newsletter.web import pages
+from newsletter.web.pages import render_team, session_scope
+from newsletter.web.ratelimit import RateLimiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +57,7 @@ def init_auth(app: Flask) -> None:
 
 
 def _lifetimes() -> dict[str, timedelta]:
-    settings = current_app.config["NEWSLETTER_SETTINGS"]
+    settings = pages.settings()
     return {"idle": timedelta(minutes=settings.session_idle_minutes), "lifetime": timedelta(hours=settings.session_hours)}
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from newsletter.delivery.bounces import process_raw
+from newsletter.web import pages
 from newsletter.web.csrf import csrf_exempt
 
 bounces = Blueprint("bounces", __name__)
@@ -22,7 +23,7 @@ MAX_BYTES = 2 * 1024 * 1024
 @bounces.post("/bounces/inbound")
 @csrf_exempt
 def inbound() -> Response:
-    settings = current_app.config["NEWSLETTER_SETTINGS"]
+    settings = pages.settings()
     expected = settings.bounce_token
     if not expected:
         abort(404)

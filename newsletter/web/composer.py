@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask import session as browser_session
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from newsletter.accounts.models import User
 from newsletter.checks.report import CheckReport, Finding
 from newsletter.checks.runner import check_issue
-from newsletter.db import session_scope
 from newsletter.delivery import campaigns
 from newsletter.issues import editing, store, workflow
 from newsletter.issues.blocks import BLOCK_TYPES, InvalidIssue
@@ -30,7 +29,7 @@ from newsletter.issues.models import Issue, IssueStatus
 from newsletter.issues.service import rendered
 from newsletter.render import markdown
 from newsletter.review import service as review
-from newsletter.theme import get_theme
+from newsletter.web import pages
 from newsletter.web.auth import approver_required, current_user, login_required
 from newsletter.web.blockforms import FORMS, block_from_form, form_values, summary
 from newsletter.web.pages import render_team
@@ -46,10 +45,6 @@ STATUS_WORDS = {
     IssueStatus.SENT: "Sent",
     IssueStatus.CANCELLED: "Cancelled",
 }
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["NEWSLETTER_SETTINGS"]
 
 
 def _issue(session: Session, slug: str) -> Issue:
@@ -81,8 +76,8 @@ class BlockRow:
 
 
 def _checks(issue: Issue) -> CheckReport:
-    settings = _settings()
-    theme = get_theme()
+    settings = pages.settings()
+    theme = pages.theme()
     doc = store.document(issue)
     return check_issue(doc, rendered(issue, theme, settings), theme, readability_min=settings.readability_min_score)
 
@@ -119,7 +114,7 @@ def home() -> Response:
 @composer.route("/issues")
 @login_required
 def issues() -> str:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         found = store.list_issues(session)
         lists = campaigns.list_names_by_issue(session, [issue.id for issue in found])
         return render_team("issues.html.j2", title="Issues", issues=found, lists=lists, status_words=STATUS_WORDS)
@@ -160,7 +155,7 @@ def new_issue() -> Any:
         values = request.form.to_dict()
         if not errors:
             try:
-                with session_scope() as session:
+                with pages.session_scope() as session:
                     issue = editing.create_draft(session, details, current_user().id)
                     slug = issue.slug
                 flash(f"Created the draft “{details.title.strip()}”. Add its blocks below.")
@@ -174,7 +169,7 @@ def new_issue() -> Any:
 @composer.route("/issues/<slug>")
 @login_required
 def edit(slug: str) -> str:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = _issue(session, slug)
         report = _checks(issue)
         comments = review.comments_by_block(session, issue.id)
@@ -187,8 +182,8 @@ def edit(slug: str) -> str:
             block_forms=[FORMS[t] for t in BLOCK_TYPES], status_words=STATUS_WORDS, names=names,
             review_links=links, general_comments=general, editable=issue.status in editing.EDITABLE,
             new_review_url=browser_session.pop("new_review_url", None),
-            moved=request.args.get("moved"), settings=_settings(),
-            self_approval=_settings().allow_self_approval, version=store.content_version(issue),
+            moved=request.args.get("moved"), settings=pages.settings(),
+            self_approval=pages.settings().allow_self_approval, version=store.content_version(issue),
         )
 
 
@@ -198,7 +193,7 @@ def save_details(slug: str) -> Any:
     details, errors = _details_from_form()
     if not errors:
         try:
-            with session_scope() as session:
+            with pages.session_scope() as session:
                 _notice(editing.update_details(_issue(session, slug), details))
             flash("Saved the issue details.")
             _saved()
@@ -227,7 +222,7 @@ def _uploads(block_type: str) -> tuple[dict[str, str], dict[str, str]]:
         if upload is None or not upload.filename:
             continue
         try:
-            found[item.name] = store_bytes(upload.read(), upload.filename, _settings().media_dir)
+            found[item.name] = store_bytes(upload.read(), upload.filename, pages.settings().media_dir)
         except MediaError as error:
             errors[item.name] = str(error)
     return found, errors
@@ -272,7 +267,7 @@ def new_block(slug: str) -> Any:
     if block_type not in FORMS:
         abort(400, description=f"Choose a block type: {', '.join(BLOCK_TYPES)}.")
     position = request.values.get("at", type=int)
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = _issue(session, slug)
         if request.method == "GET":
             return _block_page(issue, block_type, {}, {}, None, position)
@@ -290,7 +285,7 @@ def new_block(slug: str) -> Any:
 @composer.route("/issues/<slug>/blocks/<key>", methods=["GET", "POST"])
 @login_required
 def edit_block(slug: str, key: str) -> Any:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = _issue(session, slug)
         try:
             block = editing.block_at(issue, key)
@@ -312,7 +307,7 @@ def edit_block(slug: str, key: str) -> Any:
 @composer.route("/issues/<slug>/blocks/<key>/move", methods=["POST"])
 @login_required
 def move_block(slug: str, key: str) -> Any:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = _issue(session, slug)
         try:
             index = editing.keys_of(issue).index(key)
@@ -337,7 +332,7 @@ def move_block(slug: str, key: str) -> Any:
 @composer.route("/issues/<slug>/blocks/<key>/delete", methods=["POST"])
 @login_required
 def delete_block(slug: str, key: str) -> Any:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = _issue(session, slug)
         try:
             block_type = editing.block_at(issue, key)["type"]
@@ -364,7 +359,7 @@ def markdown_preview() -> Response:
 @composer.route("/issues/<slug>/duplicate", methods=["POST"])
 @login_required
 def duplicate(slug: str) -> Response:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         copy = editing.duplicate(session, _issue(session, slug), current_user().id)
         new_slug = copy.slug
     flash("This is a new draft copied from the last issue. Change its title, date and blocks.")
@@ -374,7 +369,7 @@ def duplicate(slug: str) -> Response:
 @composer.route("/issues/<slug>/delete", methods=["POST"])
 @login_required
 def delete(slug: str) -> Response:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = _issue(session, slug)
         title = issue.title
         try:
@@ -388,7 +383,7 @@ def delete(slug: str) -> Response:
 
 def _step(slug: str, move: Callable[[Session, Issue], None], done: str) -> Response:
     """One move along the lifecycle; a move the lifecycle or the rules do not allow is said, not raised."""
-    with session_scope() as session:
+    with pages.session_scope() as session:
         try:
             move(session, _issue(session, slug))
             flash(done)
@@ -406,7 +401,7 @@ def submit(slug: str) -> Response:
 def _approve(session: Session, issue: Issue) -> None:
     user = session.get(User, current_user().id)
     assert user is not None
-    workflow.check_may_approve(issue, user, _settings())
+    workflow.check_may_approve(issue, user, pages.settings())
     # The approver approves what they read: the form carries the version of the content it showed.
     if request.form.get("version", "") != store.content_version(issue):
         raise workflow.NotAllowed(
@@ -415,7 +410,7 @@ def _approve(session: Session, issue: Issue) -> None:
         )
     if not _checks(issue).ok:
         raise workflow.NotAllowed("Fix the errors in the checks before approving.")
-    workflow.approve(issue, user, _settings())
+    workflow.approve(issue, user, pages.settings())
 
 
 @composer.route("/issues/<slug>/approve", methods=["POST"])
@@ -440,9 +435,9 @@ def test_send(slug: str) -> Response:
         flash("Give at least one email address to send the test to.", "error")
         return redirect(url_for("composer.edit", slug=slug, _anchor="test-send"))
     try:
-        with session_scope() as session:
+        with pages.session_scope() as session:
             _issue(session, slug)
-            results = send_test_copies(session, slug, addresses, _settings(), sent_by=current_user().email)
+            results = send_test_copies(session, slug, addresses, pages.settings(), sent_by=current_user().email)
     except InvalidAddress as error:
         flash(str(error), "error")
         return redirect(url_for("composer.edit", slug=slug, _anchor="test-send"))
@@ -473,9 +468,9 @@ def preview(slug: str) -> str:
     view = request.args.get("view", "desktop")
     if view not in PREVIEW_VIEWS:
         view = "desktop"
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = _issue(session, slug)
-        text = rendered(issue, get_theme(), _settings()).text.public if view == "text" else None
+        text = rendered(issue, pages.theme(), pages.settings()).text.public if view == "text" else None
         return render_team("preview.html.j2", title=f"Preview ({PREVIEW_VIEWS[view].lower()}): {issue.title}",
                            issue=issue, view=view, views=PREVIEW_VIEWS, text=text)
 
@@ -498,8 +493,8 @@ _FORCED_DARK = (
 @composer.route("/issues/<slug>/preview/email")
 @login_required
 def preview_email(slug: str) -> Response:
-    with session_scope() as session:
-        html = rendered(_issue(session, slug), get_theme(), _settings()).html.public
+    with pages.session_scope() as session:
+        html = rendered(_issue(session, slug), pages.theme(), pages.settings()).html.public
     if request.args.get("mode") == "dark":
         # The email's own dark styles, as Apple Mail and Outlook show them, whatever this computer's setting.
         html = html.replace("@media (prefers-color-scheme: dark)", "@media all")
@@ -511,8 +506,8 @@ def preview_email(slug: str) -> Response:
 @composer.route("/issues/<slug>/preview/web")
 @login_required
 def preview_web(slug: str) -> Response:
-    with session_scope() as session:
-        html = rendered(_issue(session, slug), get_theme(), _settings()).web_html
+    with pages.session_scope() as session:
+        html = rendered(_issue(session, slug), pages.theme(), pages.settings()).web_html
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = _FRAME_CSP.replace("style-src 'unsafe-inline' 'self'", "style-src 'self'")
     return response

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask import session as browser_session
 
-from newsletter.db import session_scope
 from newsletter.issues import editing, store
 from newsletter.render.pipeline import web_context
-from newsletter.render.templating import environment
 from newsletter.review import service
-from newsletter.theme import get_theme
+from newsletter.web import pages
 from newsletter.web.auth import current_user, login_required
 from newsletter.web.blockforms import FORMS
-from newsletter.web.csrf import csrf_field
 
 review = Blueprint("review", __name__)
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["NEWSLETTER_SETTINGS"]
 
 
 # --- the team's side ------------------------------------------------------------------------------
@@ -35,12 +28,12 @@ def _settings():  # type: ignore[no-untyped-def]
 @review.route("/team/issues/<slug>/review-links", methods=["POST"])
 @login_required
 def share(slug: str) -> Response:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = store.find_issue(session, slug)
         if issue is None:
             abort(404)
         try:
-            url = service.create_link(session, issue, request.form.get("label", ""), current_user().id, _settings())
+            url = service.create_link(session, issue, request.form.get("label", ""), current_user().id, pages.settings())
         except service.ReviewError as error:
             flash(str(error), "error")
             return redirect(url_for("composer.edit", slug=slug, _anchor="review"))
@@ -53,7 +46,7 @@ def share(slug: str) -> Response:
 @review.route("/team/review-links/<int:link_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw(link_id: int) -> Response:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         link = service.revoke(session, link_id)
         if link is None:
             abort(404)
@@ -66,7 +59,7 @@ def withdraw(link_id: int) -> Response:
 @review.route("/team/comments/<int:comment_id>/resolve", methods=["POST"])
 @login_required
 def resolve(comment_id: int) -> Response:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         comment = service.resolve(session, comment_id, current_user().id)
         if comment is None:
             abort(404)
@@ -80,7 +73,7 @@ def resolve(comment_id: int) -> Response:
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    body = environment().get_template(f"web/team/{template}").render(csrf_field=csrf_field, **context)
+    body = pages.render_page(f"team/{template}", **context)
     response = Response(body, status=status, mimetype="text/html")
     response.headers["X-Robots-Tag"] = "noindex"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -89,16 +82,13 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def _refused(error: service.ReviewError) -> Response:
-    from newsletter.render.pipeline import web_page_context
-
-    context = web_page_context(get_theme(), _settings())
-    return _page("review_refused.html.j2", 400, message=str(error), **context)
+    return _page("review_refused.html.j2", 400, message=str(error))
 
 
 def _review_page(session: Any, link: Any, issue: Any, token: str, *, status: int = 200,
                  problem: tuple[str, str] | None = None, values: dict[str, str] | None = None) -> Response:
-    settings = _settings()
-    context = web_context(store.document(issue), issue.slug, get_theme(), settings)
+    settings = pages.settings()
+    context = web_context(store.document(issue), issue.slug, pages.theme(), settings)
     context["noindex"] = True
     return _page("review.html.j2", status, issue_title=issue.title, keys=editing.keys_of(issue),
                  comments=service.comments_by_block(session, issue.id), token=token, link_label=link.label,
@@ -108,9 +98,9 @@ def _review_page(session: Any, link: Any, issue: Any, token: str, *, status: int
 
 @review.route("/review/<token>", methods=["GET"])
 def read(token: str) -> Response:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         try:
-            link, issue = service.open_link(session, token, _settings())
+            link, issue = service.open_link(session, token, pages.settings())
         except service.ReviewError as error:
             return _refused(error)
         return _review_page(session, link, issue, token)
@@ -119,9 +109,9 @@ def read(token: str) -> Response:
 @review.route("/review/<token>/comments", methods=["POST"])
 def comment(token: str) -> Response:
     key = request.form.get("block", "")
-    with session_scope() as session:
+    with pages.session_scope() as session:
         try:
-            link, issue = service.open_link(session, token, _settings())
+            link, issue = service.open_link(session, token, pages.settings())
         except service.ReviewError as error:
             return _refused(error)
         try:

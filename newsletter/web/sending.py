@@ -9,40 +9,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from sqlalchemy.orm import Session
 
 from newsletter import localtime
-from newsletter.db import session_scope
 from newsletter.delivery import audience, campaigns
 from newsletter.delivery.ledger import Progress
 from newsletter.delivery.models import CampaignState, DeliveryState
 from newsletter.issues import store
+from newsletter.web import pages
 from newsletter.web.auth import approver_required, current_user, login_required
 from newsletter.web.pages import render_team
 
 sending = Blueprint("sending", __name__, url_prefix="/team")
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["NEWSLETTER_SETTINGS"]
-
-
 def _lists(session: Session) -> list[tuple[Any, int]]:
-    from subscribers.models import MailingList
-
-    found = list(session.scalars(select(MailingList).order_by(MailingList.name)))
+    found = audience.all_lists(session)
     return [(mailing_list, audience.count_sendable(session, [mailing_list.id])) for mailing_list in found]
+
+
 
 
 @sending.route("/issues/<slug>/send", methods=["GET", "POST"])
 @approver_required
 def send(slug: str) -> Any:
-    settings = _settings()
+    settings = pages.settings()
     chosen = request.form.getlist("list")
     error = None
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = store.find_issue(session, slug)
         if issue is None:
             abort(404)
@@ -106,7 +101,7 @@ def _progress_dict(progress: Progress) -> dict[str, Any]:
 @sending.route("/campaigns")
 @login_required
 def campaign_list() -> str:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         found = campaigns.list_campaigns(session)
         rows = [(campaign, _progress_dict(campaigns.progress(session, campaign.id))) for campaign in found]
         return render_team("campaigns.html.j2", title="Campaigns", rows=rows)
@@ -115,7 +110,7 @@ def campaign_list() -> str:
 @sending.route("/campaigns/<int:campaign_id>")
 @login_required
 def campaign(campaign_id: int) -> str:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         try:
             found = campaigns.get_campaign(session, campaign_id)
         except campaigns.CampaignNotFound:
@@ -128,7 +123,7 @@ def campaign(campaign_id: int) -> str:
 @sending.route("/campaigns/<int:campaign_id>/progress.json")
 @login_required
 def progress_json(campaign_id: int) -> dict[str, Any]:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         try:
             campaigns.get_campaign(session, campaign_id)
         except campaigns.CampaignNotFound:
@@ -146,8 +141,8 @@ ACTIONS = {
 @sending.route("/campaigns/<int:campaign_id>/<action>", methods=["POST"])
 @approver_required
 def steer(campaign_id: int, action: str) -> Response:
-    settings = _settings()
-    with session_scope() as session:
+    settings = pages.settings()
+    with pages.session_scope() as session:
         try:
             if action == "retry-failed":
                 count = campaigns.retry_failed(session, campaign_id)

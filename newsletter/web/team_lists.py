@@ -1,22 +1,16 @@
 """The team's view of lists and subscribers: counts, each list's page with CSV import and export,
 finding a person, their consent history and, for approvers, unsubscribing or erasing them.
 
-Every action calls the subscribers package (store, team, csv_import, csv_export, erasure) as
-`newsletter lists ...` and `newsletter subscribers ...` do, so the consent rules are the same at the
-terminal and in the browser. An import's report and problems CSV name people, so they are kept in a
-private temporary folder under a random name, shown only to the person who ran the import, and
-deleted after a day.
+Every action calls the subscribers package through its API (subscribers/api.py), as `newsletter
+lists ...` and `newsletter subscribers ...` do, so the consent rules are the same at the terminal and
+in the browser. An import's report and problems CSV name people, so they are kept by
+subscribers/import_reports.py, shown only to the person who ran the import and deleted after a day.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import os
-import re
-import secrets
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -25,14 +19,21 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
-from newsletter.db import session_scope
 from newsletter.web.auth import approver_required, current_user, login_required
-from newsletter.web.pages import render_team
-from subscribers import api, erasure, store, team
-from subscribers.csv_export import export_list
-from subscribers.csv_import import ImportReport, import_csv, read_problems
-from subscribers.errors import ImportRefused, InvalidList, ListNotFound, ListSlugTaken
-from subscribers.models import ConsentSource, MailingList, Subscriber, SubscriberStatus, SubscriptionStatus
+from newsletter.web.pages import render_team, session_scope
+from subscribers import api
+from subscribers.api import (
+    ConsentSource,
+    ImportRefused,
+    ImportReports,
+    InvalidList,
+    ListNotFound,
+    ListSlugTaken,
+    MailingList,
+    Subscriber,
+    SubscriberStatus,
+    SubscriptionStatus,
+)
 
 team_lists = Blueprint("team_lists", __name__, url_prefix="/team")
 
@@ -60,7 +61,7 @@ _FOR_THE_FORM = (
     ("--map names a column the file does not have", "There is no column with the heading you typed"),
 )
 # A page of problems stays readable; the downloadable CSV has every one.
-PROBLEMS_SHOWN = 500
+PROBLEMS_SHOWN = api.PROBLEMS_KEPT
 QUERY_MAX = 320
 
 
@@ -77,15 +78,19 @@ def _sentence(error: Exception) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
+def _reports() -> ImportReports:
+    return ImportReports.private(current_app.config.get("IMPORT_REPORTS_DIR"))
+
+
 def _list_or_404(session: Session, slug: str) -> MailingList:
     try:
-        return store.get_list(session, slug)
+        return api.get_list(session, slug)
     except ListNotFound:
         abort(404, description="There is no list at this address. Lists and subscribers shows every list.")
 
 
 def _subscriber_or_404(session: Session, subscriber_id: int) -> Subscriber:
-    person = store.subscriber_by_id(session, subscriber_id)
+    person = api.subscriber_by_id(session, subscriber_id)
     if person is None:
         abort(404, description="There is no subscriber at this address: they may have been erased.")
     return person
@@ -96,10 +101,10 @@ def _subscriber_or_404(session: Session, subscriber_id: int) -> Subscriber:
 
 def _lists_page(values: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     with session_scope() as session:
-        counts = store.subscription_counts(session)
+        counts = api.subscription_counts(session)
         rows = [
             (mailing_list, counts.get(mailing_list.id, {}), api.count_sendable(session, [mailing_list.id]))
-            for mailing_list in store.all_lists(session)
+            for mailing_list in api.all_lists(session)
         ]
         return render_team("lists.html.j2", title="Lists and subscribers", rows=rows,
                            statuses=list(SubscriptionStatus), values=values, errors=errors,
@@ -115,13 +120,13 @@ def lists() -> tuple[str, int]:
 @team_lists.route("/lists", methods=["POST"])
 @approver_required
 def create_list() -> Any:
-    """The same rules as `newsletter lists create`: store.create_list decides."""
+    """The same rules as `newsletter lists create`: api.create_list decides."""
     values = {name: request.form.get(name, "") for name in ("slug", "name", "description", "visibility",
                                                              "double_opt_in")}
     errors: dict[str, str] = {}
     try:
         with session_scope() as session:
-            created = store.create_list(
+            created = api.create_list(
                 session, values["slug"].strip(), values["name"], description=values["description"],
                 public=values["visibility"] != "private", double_opt_in=values["double_opt_in"] != "off",
             )
@@ -145,8 +150,8 @@ def _list_page(slug: str, values: dict[str, str], errors: dict[str, str], status
         mailing_list = _list_or_404(session, slug)
         return render_team(
             "list.html.j2", title=mailing_list.name, mailing_list=mailing_list,
-            counts=store.subscription_counts(session)[mailing_list.id],
-            people=store.subscriber_status_counts(session, mailing_list.id),
+            counts=api.subscription_counts(session)[mailing_list.id],
+            people=api.subscriber_status_counts(session, mailing_list.id),
             sendable=api.count_sendable(session, [mailing_list.id]),
             subscription_statuses=list(SubscriptionStatus), subscriber_statuses=list(SubscriberStatus),
             encodings=ENCODINGS, export_statuses=EXPORT_STATUSES, values=values, errors=errors,
@@ -192,7 +197,7 @@ def import_file(slug: str) -> Any:
     assert upload is not None and upload.filename
     with session_scope() as session:
         targets = [_list_or_404(session, slug)]
-    reports = ImportReports.here()
+    reports = _reports()
     token = reports.new_token()
     # The file keeps its own name: the importer's messages and the consent log name the file imported.
     filename = secure_filename(upload.filename) or "upload.csv"
@@ -200,7 +205,7 @@ def import_file(slug: str) -> Any:
         path = Path(folder) / filename
         upload.save(path)
         try:
-            report = import_csv(path, targets, session_scope, consent=consent if confirmed else None,
+            report = api.import_csv(path, targets, session_scope, consent=consent if confirmed else None,
                                 mapping=mapping, encoding=encoding, problems_path=reports.problems_path(token))
         except ImportRefused as error:
             message = _sentence(error)
@@ -216,7 +221,7 @@ def import_file(slug: str) -> Any:
 @team_lists.route("/lists/<slug>/imports/<token>")
 @approver_required
 def import_report(slug: str, token: str) -> str:
-    saved = ImportReports.here().load(token, current_user().id, slug)
+    saved = _reports().load(token, current_user().id, slug)
     if saved is None:
         abort(404, description="There is no import report here. Reports are kept for a day, "
                                "and only for the person who ran the import.")
@@ -229,7 +234,7 @@ def import_report(slug: str, token: str) -> str:
 @team_lists.route("/lists/<slug>/imports/<token>/problems.csv")
 @approver_required
 def import_problems(slug: str, token: str) -> Response:
-    reports = ImportReports.here()
+    reports = _reports()
     saved = reports.load(token, current_user().id, slug)
     path = reports.problems_path(token)
     if saved is None or not path.is_file():
@@ -253,7 +258,7 @@ def export(slug: str) -> Response:
         # is a temporary file) whatever the size of the list.
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=4 << 20)
         text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
-        export_list(session, mailing_list, text, statuses)
+        api.export_list(session, mailing_list, text, statuses)
         text.flush()
         text.detach()
     spool.seek(0)
@@ -268,76 +273,6 @@ def export(slug: str) -> Response:
     return response
 
 
-class ImportReports:
-    """Finished imports: a JSON report and the problems CSV per import, under a random name.
-
-    The folder is private to this process's user; a report is shown only to the account that ran the
-    import, and anything older than KEEP_SECONDS is deleted when the next import starts.
-    """
-
-    KEEP_SECONDS = 24 * 3600
-    _TOKEN = re.compile(r"^[A-Za-z0-9_-]{24}$")
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-
-    @classmethod
-    def here(cls) -> ImportReports:
-        configured = current_app.config.get("IMPORT_REPORTS_DIR")
-        folder = Path(configured) if configured else Path(tempfile.gettempdir()) / f"newsletter-imports-{os.getuid()}"
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if folder.is_symlink() or folder.stat().st_uid != os.getuid():
-            raise RuntimeError(f"{folder} belongs to another user; set IMPORT_REPORTS_DIR to a private folder")
-        return cls(folder)
-
-    def new_token(self) -> str:
-        self._sweep()
-        return secrets.token_urlsafe(18)
-
-    def problems_path(self, token: str) -> Path:
-        return self.folder / f"{token}-problems.csv"
-
-    def _report_path(self, token: str) -> Path:
-        return self.folder / f"{token}.json"
-
-    def save(self, token: str, *, owner: int, slug: str, filename: str, confirmed: bool,
-             report: ImportReport) -> None:
-        # By line: the file lists unreadable rows as they are read and the rest batch by batch.
-        problems = sorted(read_problems(report.problems_file)) if report.problems_file is not None else []
-        saved = {
-            "owner": owner, "list": slug, "file": filename, "confirmed": confirmed, "at": time.time(),
-            "counts": {
-                "rows": report.rows, "added": report.added, "new_subscribers": report.new_subscribers,
-                "confirmed": report.confirmed, "unchanged": report.unchanged, "updated": report.updated,
-                "not_added_back": report.not_added_back, "duplicates": report.duplicates, "invalid": report.invalid,
-            },
-            "problem_count": len(problems),
-            "problems": problems[:PROBLEMS_SHOWN],
-            "has_csv": report.problems_file is not None,
-        }
-        self._report_path(token).write_text(json.dumps(saved), encoding="utf-8")
-
-    def load(self, token: str, owner: int, slug: str) -> dict[str, Any] | None:
-        if not self._TOKEN.match(token):
-            return None
-        try:
-            saved: dict[str, Any] = json.loads(self._report_path(token).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if saved.get("owner") != owner or saved.get("list") != slug or time.time() - saved["at"] > self.KEEP_SECONDS:
-            return None
-        return saved
-
-    def _sweep(self) -> None:
-        cutoff = time.time() - self.KEEP_SECONDS
-        for path in self.folder.iterdir():
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-            except OSError:
-                continue  # removed by another process's sweep
-
-
 # --- people -------------------------------------------------------------------------------------------
 
 
@@ -346,10 +281,10 @@ class ImportReports:
 def subscribers() -> str:
     query = request.args.get("q", "").strip()[:QUERY_MAX]
     with session_scope() as session:
-        found = store.search_subscribers(session, query) if query else []
-        lists_of = store.subscriptions_by_subscriber(session, [person.id for person in found])
+        found = api.search_subscribers(session, query) if query else []
+        lists_of = api.subscriptions_by_subscriber(session, [person.id for person in found])
         return render_team("subscribers.html.j2", title="Find a subscriber", query=query,
-                           rows=[(person, lists_of[person.id]) for person in found], limit=store.SEARCH_LIMIT)
+                           rows=[(person, lists_of[person.id]) for person in found], limit=api.SEARCH_LIMIT)
 
 
 @team_lists.route("/subscribers/<int:subscriber_id>")
@@ -360,9 +295,9 @@ def subscriber(subscriber_id: int) -> str:
         person = _subscriber_or_404(session, subscriber_id)
         return render_team(
             "subscriber.html.j2", title=person.email, person=person,
-            subscriptions=store.subscriptions_of(session, person.id),
-            history=store.consent_history(session, person.id),
-            suppression=store.find_suppression(session, person.email_hash),
+            subscriptions=api.subscriptions_of(session, person.id),
+            history=api.consent_history(session, person.id),
+            suppression=api.find_suppression(session, person.email_hash),
         )
 
 
@@ -373,10 +308,10 @@ def remove(subscriber_id: int) -> Response:
     with session_scope() as session:
         person = _subscriber_or_404(session, subscriber_id)
         try:
-            chosen = store.get_lists(session, [request.form.get("list", "")])
+            chosen = api.get_lists(session, [request.form.get("list", "")])
         except ListNotFound:
             abort(400, description="Choose the list to unsubscribe them from.")
-        changed = team.remove_subscriber(session, person.email, chosen)
+        changed = api.remove_subscriber(session, person.email, chosen)
         name = chosen[0].name
     if changed:
         flash(f"Unsubscribed them from “{name}”. Their record and consent history are kept.")
@@ -395,8 +330,8 @@ def erase(subscriber_id: int) -> Any:
         person = _subscriber_or_404(session, subscriber_id)
         if request.method == "GET":
             return render_team("subscriber_erase.html.j2", title=f"Erase {person.email}", person=person,
-                               subscriptions=store.subscriptions_of(session, person.id))
-        erasure.erase(session, person, ConsentSource.ADMIN)
+                               subscriptions=api.subscriptions_of(session, person.id))
+        api.erase(session, person, ConsentSource.ADMIN)
     # The address is not repeated here: the flash message travels in the session cookie.
     flash("Erased: their details are deleted and the address is kept only as a one-way hash, "
           "so no import can add them back.")

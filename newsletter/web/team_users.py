@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, session as browser_session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, session as browser_session, url_for
 
 from newsletter.accounts import service
 from newsletter.accounts.models import Role, User
-from newsletter.db import session_scope
+from newsletter.web import pages
 from newsletter.web.auth import approver_required, current_user, login_required, start_session
-from newsletter.web.pages import render_team
+from newsletter.web.pages import render_team, session_scope
 
 team_users = Blueprint("team_users", __name__, url_prefix="/team")
 
@@ -105,7 +105,7 @@ def reactivate(user_id: int) -> Response:
 
 def _password_page(person: User | None, errors: dict[str, str], status: int = 200) -> tuple[str, int]:
     title = f"New password for {person.name}" if person else "Change your password"
-    settings = current_app.config["NEWSLETTER_SETTINGS"]
+    settings = pages.settings()
     idle = settings.session_idle_minutes
     idle_words = f"{idle // 60} hour{'s' if idle >= 120 else ''}" if idle % 60 == 0 else f"{idle} minutes"
     return render_team("user_password.html.j2", title=title, person=person, errors=errors,

@@ -109,8 +109,9 @@ def test_with_redis_a_celery_worker_looks_the_address_up_and_sends(
             env = _env(db, redis.url, smtp.url)
             # A process of its own, as the web app is: Celery reads its broker from the settings at start.
             hand_over = ("import sys; from newsletter.config import get_settings; "
+                         "from newsletter.delivery.subscriber_mail import outgoing; "
                          "from subscribers.background import request_preferences_link_later as later; "
-                         "[later(get_settings(), a) for a in sys.argv[1:]]")
+                         "[later(get_settings(), a, outgoing(get_settings())) for a in sys.argv[1:]]")
             started = time.perf_counter()
             subprocess.run([sys.executable, "-c", hand_over, known, "stranger@example.net"], cwd=ROOT, env=env,
                            check=True, timeout=60)

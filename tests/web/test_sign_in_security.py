@@ -26,7 +26,7 @@ from newsletter.accounts.models import SignInThrottle, TeamSession
 from newsletter.config import Settings
 from newsletter.db import Base, engine_for, session_scope, utcnow
 from newsletter.models import load_all
-from subscribers.ratelimit import RateLimiter
+from newsletter.web.ratelimit import RateLimiter
 
 from tests.web.conftest import PASSWORD, Team, TeamClient
 

@@ -1,4 +1,5 @@
-"""Per-IP limits on the public forms, instead of a CAPTCHA (which WCAG 2.2 asks us not to use).
+"""A sliding-window limit per key in this process's memory: per IP on the public subscriber forms
+(instead of a CAPTCHA, which WCAG 2.2 asks us not to use) and per client on the team's sign-in.
 
 A sliding window in this process's memory: the forms are served by one waitress process with
 threads, so that is enough for one council's traffic, and it costs no Redis. Behind a reverse

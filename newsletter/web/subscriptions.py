@@ -1,7 +1,7 @@
 """Public pages for subscribers: sign up, confirm, one-click unsubscribe, the preference centre.
 
-Thin views: they read the form, call subscribers/ (signup, preferences, unsubscribe, erasure) and
-render a page. Pages that a personal link opens are never cached or indexed. Every form carries the
+Thin views: they read the form, call the subscribers package through its API (subscribers/api.py:
+signup, preferences, unsubscribe, erasure) and render a page. Pages that a personal link opens are never cached or indexed. Every form carries the
 app-wide CSRF token (newsletter/web/csrf.py) except the RFC 8058 one-click POST, which mail
 providers send with no cookies; the signed token in its address is its protection.
 """
@@ -16,21 +16,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, request
 from werkzeug.exceptions import NotFound
 
-from newsletter.config import Settings
-from newsletter.db import session_scope
+from newsletter.delivery.subscriber_mail import outgoing
 from newsletter.delivery.transport import DeliveryError
-from newsletter.render.pipeline import web_page_context
-from newsletter.render.templating import environment
-from newsletter.theme import get_theme
 from newsletter.tokens import BadToken
-from newsletter.web.csrf import csrf_exempt, csrf_field
-from subscribers import background, erasure, links, preferences, signup, store
-from subscribers.emails import normalise_email
-from subscribers.errors import InvalidEmail
-from subscribers.models import ConsentSource, MailingList, Subscriber
-from subscribers.notify import Notice, send_notice
-from subscribers.ratelimit import RateLimiter
-from subscribers.unsubscribe import target_of, unsubscribe_by_token
+from newsletter.web.csrf import csrf_exempt
+from newsletter.web.pages import render_page, session_scope, settings, theme
+from newsletter.web.ratelimit import RateLimiter
+from subscribers import api
+from subscribers.api import ConsentSource, InvalidEmail, MailingList, Notice, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +44,9 @@ def _setup(state: Any) -> None:
     )
 
 
-def _settings() -> Settings:
-    return current_app.config["NEWSLETTER_SETTINGS"]
-
-
 def _page(template: str, status: int = 200, *, personal: bool = False, **context: Any) -> Response:
-    settings = _settings()
-    full = web_page_context(get_theme(), settings)
-    full.update(csrf_field=csrf_field, base_url=settings.base_url, noindex=True if personal else full["noindex"])
-    full.update(context)
-    body = environment().get_template(f"web/subscribers/{template}").render(full)
+    noindex = {"noindex": True} if personal else {}
+    body = render_page(f"subscribers/{template}", base_url=settings().base_url, **noindex, **context)
     response = Response(body, status=status, mimetype="text/html")
     if personal:
         response.headers["X-Robots-Tag"] = "noindex"
@@ -80,7 +66,7 @@ def _send_after_commit(notice: Notice | None) -> Response | None:
     if notice is None:
         return None
     try:
-        send_notice(_settings(), notice)
+        api.mail_notice(settings(), notice, outgoing(settings()), theme().organisation)
     except (DeliveryError, OSError) as error:
         log.error("could not send %s email: %s", notice.kind.value, error)
         return _message(
@@ -123,12 +109,12 @@ def _bad_link(error: BadToken, *, kind: str) -> Response:
 def _form(lists: Sequence[MailingList], single: MailingList | None, *, values: dict[str, Any] | None = None,
           errors: list[tuple[str, str]] | None = None, status: int = 200) -> Response:
     return _page("subscribe.html.j2", status, lists=lists, single=single, values=values or {"lists": []},
-                 errors=errors or [], statement=signup.FORM_STATEMENT, honeypot=HONEYPOT)
+                 errors=errors or [], statement=api.FORM_STATEMENT, honeypot=HONEYPOT)
 
 
 def _public_list(slug: str) -> MailingList:
     with session_scope() as session:
-        offered = store.public_lists(session)
+        offered = api.public_lists(session)
     found = next((lst for lst in offered if lst.slug == slug), None)
     if found is None:
         raise NotFound()
@@ -138,7 +124,7 @@ def _public_list(slug: str) -> MailingList:
 @subscriptions.get("/subscribe")
 def subscribe_form() -> Response:
     with session_scope() as session:
-        lists = store.public_lists(session)
+        lists = api.public_lists(session)
     return _form(lists, None)
 
 
@@ -153,7 +139,7 @@ def subscribe_list_form(slug: str) -> Response:
 def subscribe(slug: str | None = None) -> Response:
     single = _public_list(slug) if slug else None
     with session_scope() as session:
-        offered = [single] if single else store.public_lists(session)
+        offered = [single] if single else api.public_lists(session)
     limited = _limited()
     if limited is not None:
         return limited
@@ -170,19 +156,19 @@ def subscribe(slug: str | None = None) -> Response:
         errors.append(("email", "Enter your email address"))
     else:
         try:
-            normalise_email(email)
+            api.normalise_email(email)
         except InvalidEmail:
             errors.append(("email", "Enter an email address in the correct format, like name@example.com"))
-    if len(name) > store.NAME_MAX:
-        errors.append(("name", f"Your name must be {store.NAME_MAX} characters or fewer"))
+    if len(name) > api.NAME_MAX:
+        errors.append(("name", f"Your name must be {api.NAME_MAX} characters or fewer"))
     if not chosen:
         first = offered[0].id if offered else 0
         errors.append((f"list-{first}", "Choose at least one type of email"))
     if errors:
         return _form(offered, single, values=values, errors=errors, status=400)
     with session_scope() as session:
-        lists = store.lists_by_id(session, [lst.id for lst in chosen])
-        notice = signup.request_subscription(session, _settings(), email, name or None, lists)
+        lists = api.lists_by_id(session, [lst.id for lst in chosen])
+        notice = api.request_subscription(session, settings(), email, name or None, lists)
     return _send_after_commit(notice) or _check_email(email)
 
 
@@ -194,7 +180,7 @@ def _check_email(email: str) -> Response:
 @subscriptions.get("/subscribe/confirm/<token>")
 def confirm_page(token: str) -> Response:
     try:
-        links.read_token(_settings(), links.CONFIRM, token, max_age=links.CONFIRM_MAX_AGE)
+        api.read_token(settings(), api.CONFIRM, token, max_age=api.CONFIRM_MAX_AGE)
     except BadToken as error:
         return _bad_confirm(error)
     # Mail scanners open links: a GET only shows the button, so consent is a person's own click.
@@ -211,9 +197,9 @@ def _bad_confirm(error: BadToken) -> Response:
 def confirm(token: str) -> Response:
     try:
         with session_scope() as session:
-            result = signup.confirm_subscription(session, _settings(), token)
+            result = api.confirm_subscription(session, settings(), token)
             names = [lst.name for lst in result.lists]
-            prefs = links.preferences_url(_settings(), result.subscriber)
+            prefs = api.preferences_url(settings(), result.subscriber)
     except BadToken as error:
         return _bad_confirm(error)
     return _message(
@@ -232,7 +218,7 @@ def unsubscribe_page(token: str) -> Response:
     """Shows what will happen and one button. Never unsubscribes: link scanners fetch every URL."""
     try:
         with session_scope() as session:
-            target = target_of(session, _settings(), token)
+            target = api.target_of(session, settings(), token)
             names = [lst.name for lst in target.lists]
             email = _masked(target.subscriber.email) if target.subscriber else None
     except BadToken as error:
@@ -253,9 +239,9 @@ def unsubscribe(token: str) -> Response:
     source = ConsentSource.UNSUBSCRIBE_PAGE if from_page else ConsentSource.ONE_CLICK
     try:
         with session_scope() as session:
-            unsubscribe_by_token(session, _settings(), token, source)
-            target = target_of(session, _settings(), token)
-            prefs = links.preferences_url(_settings(), target.subscriber) if target.subscriber else None
+            api.unsubscribe_by_token(session, settings(), token, source)
+            target = api.target_of(session, settings(), token)
+            prefs = api.preferences_url(settings(), target.subscriber) if target.subscriber else None
     except BadToken as error:
         if from_page:
             return _bad_link(error, kind="unsubscribe")
@@ -280,8 +266,8 @@ def _masked(email: str) -> str:
 
 
 def _subscriber_for(session: Any, token: str) -> Subscriber | None:
-    target = links.read_token(_settings(), links.PREFERENCES, token, max_age=links.PREFERENCES_MAX_AGE)
-    return store.subscriber_by_token_key(session, target.token_key)
+    target = api.read_token(settings(), api.PREFERENCES, token, max_age=api.PREFERENCES_MAX_AGE)
+    return api.subscriber_by_token_key(session, target.token_key)
 
 
 def _gone() -> Response:
@@ -295,7 +281,7 @@ def _preferences_page(session: Any, token: str, subscriber: Subscriber, *, saved
                       name: str | None = None, name_shown: str | None = None,
                       errors: list[tuple[str, str]] | None = None, status: int = 200, **notices: Any) -> Response:
     return _page(
-        "preferences.html.j2", status, personal=True, token=token, choices=preferences.choices(session, subscriber),
+        "preferences.html.j2", status, personal=True, token=token, choices=api.preference_choices(session, subscriber),
         name=subscriber.name or "" if name is None else name, email=subscriber.email, saved=saved,
         name_shown=subscriber.name or "" if name_shown is None else name_shown,
         status_value=subscriber.status.value, errors=errors or [],
@@ -339,12 +325,12 @@ def save_preferences(token: str) -> Response:
             if shown is None:
                 # Without what the page showed, a ticked box cannot be told from a choice: change nothing.
                 return _preferences_page(session, token, subscriber, status=409, out_of_date=True)
-            if len(name.strip()) > store.NAME_MAX:
+            if len(name.strip()) > api.NAME_MAX:
                 return _preferences_page(
                     session, token, subscriber, name=name, name_shown=request.form["name_shown"], status=400,
-                    errors=[("name", f"Your name must be {store.NAME_MAX} characters or fewer")],
+                    errors=[("name", f"Your name must be {api.NAME_MAX} characters or fewer")],
                 )
-            result = preferences.save(session, subscriber, chosen, name, shown=shown,
+            result = api.save_preferences(session, subscriber, chosen, name, shown=shown,
                                       name_shown=request.form["name_shown"])
             if result.changed_since_shown:
                 return _preferences_page(
@@ -363,7 +349,7 @@ def leave_everything(token: str) -> Response:
             subscriber = _subscriber_for(session, token)
             if subscriber is None:
                 return _gone()
-            preferences.leave_everything(session, subscriber)
+            api.leave_everything(session, subscriber)
     except BadToken as error:
         return _bad_link(error, kind="preferences")
     return _message("You will not get any more emails",
@@ -379,7 +365,7 @@ def download_data(token: str) -> Response:
             subscriber = _subscriber_for(session, token)
             if subscriber is None:
                 return _gone()
-            data = preferences.my_data(session, subscriber)
+            data = api.personal_data(session, subscriber)
     except BadToken as error:
         return _bad_link(error, kind="preferences")
     response = Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n", mimetype="application/json")
@@ -407,7 +393,7 @@ def erase(token: str) -> Response:
             subscriber = _subscriber_for(session, token)
             if subscriber is None:
                 return _gone()
-            erasure.erase(session, subscriber, ConsentSource.PREFERENCE_CENTRE)
+            api.erase(session, subscriber, ConsentSource.PREFERENCE_CENTRE)
     except BadToken as error:
         return _bad_link(error, kind="preferences")
     return _message(
@@ -436,7 +422,7 @@ def request_link() -> Response:
     if request.form.get(HONEYPOT):
         return _link_sent(email)
     try:
-        normalise_email(email)
+        api.normalise_email(email)
     except InvalidEmail:
         message = "Enter your email address" if not email else \
             "Enter an email address in the correct format, like name@example.com"
@@ -444,7 +430,7 @@ def request_link() -> Response:
                      honeypot=HONEYPOT)
     # Off the request path: looking the address up and mailing it happen later, so the answer comes
     # just as fast for an address we do not know (the page says the same either way).
-    background.request_preferences_link_later(_settings(), email)
+    api.request_preferences_link_later(settings(), email, outgoing(settings()))
     return _link_sent(email)
 
 
