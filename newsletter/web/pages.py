@@ -19,7 +19,7 @@ from newsletter import db
 from newsletter.config import Settings
 from newsletter.render.pipeline import web_page_context
 from newsletter.render.templating import environment
-from newsletter.theme import Theme, with_overrides
+from newsletter.theme import Theme
 from newsletter.web.csrf import csrf_field, csrf_token
 
 
@@ -30,10 +30,9 @@ def settings() -> Settings:
 
 
 def theme() -> Theme:
-    """The theme of the app serving this request: its settings' theme file, read when the app was made,
-    with what the "Theme and footer" page stored in the app's database (newsletter/theme.py)."""
+    """The theme of the app serving this request, read from its settings' theme file when the app was made."""
     found: Theme = current_app.config["NEWSLETTER_THEME"]
-    return with_overrides(found, settings().database_url)
+    return found
 
 
 def session_scope() -> AbstractContextManager[Session]:
