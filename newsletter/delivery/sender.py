@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
@@ -237,6 +238,8 @@ def work(
                     return report
                 try:
                     prepared, list_ids = prepared_for(session, campaign, settings)
+                except SQLAlchemyError:
+                    raise  # the database is away: nothing is wrong with the campaign; the next slice retries
                 except Exception as error:  # noqa: BLE001 — any failure to build the message stops only this campaign
                     reason = f"the message could not be built: {error}"
                     log.error("campaign %s failed: %s", campaign_id, reason)
