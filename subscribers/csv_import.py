@@ -22,23 +22,27 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
-import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import column, insert, select, table, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import TableClause
 
 from newsletter.db import utcnow
 from subscribers import csvsafe
-from subscribers.bulk_sql import is_postgresql, one_of, take_sqlite_write_lock
+from subscribers.bulk_sql import (
+    BulkValues,
+    insert_rows,
+    insert_rows_ignoring_conflicts,
+    is_postgresql,
+    one_of,
+    take_sqlite_write_lock,
+)
 from subscribers.emails import email_hash, normalise_email
 from subscribers.errors import ImportRefused, InvalidEmail
 from subscribers.links import new_token_key
@@ -364,77 +368,6 @@ def _parse(line: int, fields: list[str], plan: ColumnPlan) -> _Row:
     return _Row(line, fields, email, clean_name(name), attributes)
 
 
-@functools.cache
-def _untyped(table_name: str) -> TableClause:
-    """The table with type-less columns: values go to the driver as we give them, with no per-row processing."""
-    from newsletter.db import Base
-
-    return table(table_name, *(column(c.name) for c in Base.metadata.tables[table_name].columns))
-
-
-class _Values:
-    """Column values for the bulk inserts, converted once per batch the way SQLAlchemy's types would.
-
-    SQLAlchemy's per-row type processing (UTC timestamps, JSON, enums) was most of the import's time, so
-    the bulk inserts bypass it: timestamps in SQLAlchemy's own SQLite text format (read back by the same
-    UTCDateTime columns) or ISO 8601 text that PostgreSQL casts, JSON as text, enums as their values.
-    """
-
-    def __init__(self, session: Session, now: datetime):
-        self.sqlite = session.get_bind().dialect.name == "sqlite"
-        # On PostgreSQL the whole batch becomes one JSON document, so JSON columns stay objects.
-        self.json = _dump_json if self.sqlite else _keep  # type: ignore[assignment]
-        utc = now.astimezone(UTC)
-        self.now: Any = utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if self.sqlite \
-            else utc.isoformat()
-
-
-def _dump_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _keep(value: Any) -> Any:
-    return value
-
-
-def _insert_ignoring_conflicts(session: Session, table_name: str, rows: list[dict[str, Any]],
-                               returning: Sequence[str]) -> list[Any]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows that went in. Someone else (a form sign-up, a
-    second import of the same file) may have stored the same key meanwhile; their row stays as it is."""
-    if not rows:
-        return []
-    if is_postgresql(session):
-        return _insert_unnest(session, table_name, rows,
-                              on_conflict=f"ON CONFLICT DO NOTHING RETURNING {', '.join(returning)}").all()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    untyped = _untyped(table_name)
-    statement = sqlite_insert(untyped).on_conflict_do_nothing().returning(*(untyped.c[name] for name in returning))
-    return session.execute(statement, rows).all()
-
-
-def _insert(session: Session, table_name: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if is_postgresql(session):
-        _insert_unnest(session, table_name, rows)
-    else:
-        session.execute(insert(_untyped(table_name)), rows)
-
-
-def _insert_unnest(session: Session, table_name: str, rows: list[dict[str, Any]], on_conflict: str = "") -> Any:
-    """One statement for the whole batch on PostgreSQL: the rows as one JSON document, typed by the server.
-
-    psycopg's executemany sends a statement per row, and array parameters are escaped value by value in
-    Python; `json_populate_recordset` instead lets PostgreSQL cast each field to its column's type, so a
-    2,000-row batch costs one json.dumps.
-    """
-    columns = ", ".join(rows[0])
-    sql = (f"INSERT INTO {table_name} ({columns}) SELECT {columns} "
-           f"FROM json_populate_recordset(CAST(NULL AS {table_name}), CAST(:rows AS JSON)) {on_conflict}")
-    return session.execute(text(sql), {"rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))})
-
-
 # Rounds of "read, decide, write conditionally" for a batch's subscriptions. Under the batch's locks the
 # first round's writes all succeed; a later round is needed only if a row changed without the person's lock.
 _ROUNDS = 3
@@ -492,10 +425,10 @@ class _Batch:
         keep = self._may_add(unique, hashes, suppressed, stored)
 
         now = utcnow()
-        values = _Values(session, now)
+        values = BulkValues(session, now)
         # In address order, so two imports inserting the same new people wait for each other, never in a circle.
         new_rows = sorted((row for row in keep if row.email not in stored), key=lambda row: row.email)
-        inserted = {email: subscriber_id for subscriber_id, email in _insert_ignoring_conflicts(
+        inserted = {email: subscriber_id for subscriber_id, email in insert_rows_ignoring_conflicts(
             session, "subscribers", [
                 {"email": row.email, "email_hash": hashes[row.email], "name": row.name,
                  "attributes": values.json(row.attributes), "status": SubscriberStatus.ACTIVE.value,
@@ -544,7 +477,7 @@ class _Batch:
                             "detail": values.json({"file": self.source_name, "line": row.line})})
             self._count(row, outcome)
         if log:
-            _insert(session, "consent_log", log)
+            insert_rows(session, "consent_log", log)
 
     def _lock_stored(self, emails: list[str]) -> dict[str, Any]:
         """The stored subscribers among `emails`, read afresh and locked until the batch commits."""
@@ -573,7 +506,7 @@ class _Batch:
         """Join or confirm each row on each list: read, decide, write conditionally, and decide again for any
         write whose condition no longer held (the row changed between our read and our write)."""
         session = self.session
-        values = _Values(session, now)
+        values = BulkValues(session, now)
         status = SubscriptionStatus.CONFIRMED if self.consent else SubscriptionStatus.UNCONFIRMED
         list_ids = [lst.id for lst in self.lists]
         todo = [(row, lst) for row in rows for lst in self.lists]
@@ -605,7 +538,7 @@ class _Batch:
                     tried.append((row, lst))
                 elif attempt == 0 and found.created_at >= self.started:
                     outcome.seen_in_this_run += 1
-            added = {(r[0], r[1]) for r in _insert_ignoring_conflicts(
+            added = {(r[0], r[1]) for r in insert_rows_ignoring_conflicts(
                 session, "subscriptions", inserts, ("subscriber_id", "list_id"))}
             confirmed: set[tuple[int, int]] = set()
             for list_id, subscriber_ids in confirms.items():
