@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from newsletter.errors import NewsletterError
 from newsletter.headersafe import check_one_line
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -35,7 +36,7 @@ class SmtpServer:
     per_day: int
 
 
-class SettingsError(Exception):
+class SettingsError(NewsletterError):
     """A setting is missing or malformed; the message names it and says what is expected."""
 
 

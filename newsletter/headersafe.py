@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from newsletter.errors import NewsletterError
+
 # Line breaks: those str.splitlines() splits on, which is also what the email package refuses.
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _LINE_BREAK = re.compile("[" + re.escape(LINE_BREAKS) + "]")
@@ -48,7 +50,7 @@ def check_one_line(value: str) -> str:
     return value
 
 
-class HeaderValueError(ValueError):
+class HeaderValueError(NewsletterError, ValueError):
     """A value cannot be written into an email header; `field` says which, in words (such as "the list name").
 
     Raised by the header writers in newsletter/delivery/ (mime.py, message.py) and subscribers/notify.py.

@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from newsletter.config import Settings, get_settings
+from newsletter.errors import NewsletterError
 
 
-class InvalidTime(ValueError):
+class InvalidTime(NewsletterError, ValueError):
     """A time typed into a form that cannot be used; the message says why in plain words."""
 
 

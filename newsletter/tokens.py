@@ -10,9 +10,10 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from newsletter.config import get_settings
+from newsletter.errors import NewsletterError
 
 
-class BadToken(Exception):
+class BadToken(NewsletterError):
     """The link is tampered with, made for something else, or too old; the message says which, for the page."""
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+# NotAllowed (re-adding someone who left, mailing an erased person) is the service's one refusal type,
+# shared with the issue workflow; it is not a SubscribersError.
+from newsletter.errors import NewsletterError, NotAllowed
 
-class SubscribersError(Exception):
+
+class SubscribersError(NewsletterError):
     """Base for every problem the CLI and web pages report as a sentence rather than a traceback."""
 
 
@@ -33,10 +37,6 @@ class InvalidList(SubscribersError):
 class SubscriberNotFound(SubscribersError):
     def __init__(self, email: str):
         super().__init__(f"{email} is not on any list")
-
-
-class NotAllowed(SubscribersError):
-    """The team asked for something consent rules forbid (re-adding someone who left, mailing an erased person)."""
 
 
 class ImportRefused(SubscribersError):

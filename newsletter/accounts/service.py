@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from newsletter.accounts import sessions, throttle
 from newsletter.accounts.models import Role, User
 from newsletter.db import utcnow
+from newsletter.errors import NewsletterError
 from newsletter.headersafe import one_line_problem
 
 MIN_PASSWORD_LENGTH = 12
@@ -29,7 +30,7 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a real password, only here to spend the same time")
 
 
-class AccountError(Exception):
+class AccountError(NewsletterError):
     """A reason, in words for the person at the terminal or the form, why an account change was refused."""
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from newsletter.config import Settings
 from newsletter.delivery.mime import single_copy
 from newsletter.delivery.transport import DeliveryError, transport_for
+from newsletter.errors import NewsletterError
 from newsletter.headersafe import HeaderValueError
 from newsletter.issues import service, store
 from newsletter.issues.models import Issue
@@ -28,7 +29,7 @@ from newsletter.theme import get_theme
 log = logging.getLogger(__name__)
 
 
-class InvalidAddress(Exception):
+class InvalidAddress(NewsletterError):
     pass
 
 

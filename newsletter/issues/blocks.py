@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from newsletter.errors import NewsletterError
 from newsletter.headersafe import check_one_line
 
 # BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, cy, zh-Hant-HK).
@@ -39,7 +40,7 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _RTL_LANGUAGES = {"ar", "fa", "he", "ur", "ps", "sd", "yi", "ug", "dv", "ku"}
 
 
-class InvalidIssue(Exception):
+class InvalidIssue(NewsletterError):
     """An issue file or form failed validation; `problems` holds one line per fault, naming block and field."""
 
     def __init__(self, problems: list[str]):
@@ -261,7 +262,7 @@ class StoryBlock(BlockModel):
         if self.image and self.alt is None:
             raise ValueError('alt: a story image needs alt text (use "" if it is decorative)')
         if bool(self.link_label) != bool(self.link_url):
-            raise ValueError("link_label: give both link_label and link_url, or neither")
+            raise ValueError("link_label: give both the link's words and its address, or neither")
         return self
 
 
@@ -385,7 +386,7 @@ class IssueDocument(BaseModel):
     @classmethod
     def _language(cls, value: str) -> str:
         if not _LANGUAGE.match(value):
-            raise ValueError("must be a BCP 47 language tag such as en-GB")
+            raise ValueError("must be a code such as en-GB for English (UK), cy for Welsh or pl for Polish")
         return value
 
     @property
@@ -411,15 +412,60 @@ def _where(loc: tuple[int | str, ...], raw: Any) -> str:
     return "field " + ".".join(str(part) for part in loc) if loc else "the issue"
 
 
+# What a pattern asks for, by the field it is on, in words (pydantic would print the regular expression).
+_PATTERN_WORDS = {
+    "email": "must be an email address, such as localoffer@yourcouncil.gov.uk",
+    "phone": "must be a phone number: digits and spaces, such as 0300 123 4567 (+, ( ) and - may be used too)",
+    "slug": "must be lower-case letters and digits with hyphens between words, such as july-news-2026",
+}
+
+
+def plain_message(error: Any) -> str:
+    """One pydantic error in words for the person who typed the value: never the library's own message.
+
+    The issue file's reader and the composer's forms both come here, so a field says the same thing
+    wherever it is typed. Messages our own validators raise are already in words and pass through.
+    """
+    kind, ctx = error["type"], error.get("ctx") or {}
+    field = next((part for part in reversed(error["loc"]) if isinstance(part, str)), "")
+    if kind in ("missing", "string_too_short") or (kind == "too_short" and ctx.get("min_length") == 1):
+        return "is required"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind == "string_too_long":
+        return f"is too long: at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_WORDS.get(field, "is not written in a form this field accepts")
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected', 'one of the choices offered')}".replace("'", "")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return "must be a date such as 2026-12-01"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')}"
+    if kind == "too_long":
+        return f"can have at most {ctx.get('max_length')}"
+    if kind in ("string_type", "string_unicode"):
+        return "must be words (text)"
+    if kind == "list_type":
+        return "must be a list"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a set of fields"
+    return "is not something this field can take"
+
+
 def _message(error: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
     loc = tuple(error["loc"])
-    msg = str(error["msg"]).removeprefix("Value error, ")
+    msg = plain_message(error)
     if error["type"] == "union_tag_invalid":
         msg = f"unknown block type; use one of {', '.join(BLOCK_TYPES)}"
     elif error["type"] == "union_tag_not_found":
         msg = f"has no type; use one of {', '.join(BLOCK_TYPES)}"
-    elif error["type"] == "missing":
-        msg = "is required"
     elif error["type"] == "extra_forbidden":
         msg = "is not a field of this block" if "blocks" in loc else "is not a field of an issue"
     # A model validator reports against the block; its message starts with the field it is about.

@@ -10,12 +10,14 @@ import hashlib
 import os
 from pathlib import Path
 
+from newsletter.errors import NewsletterError
+
 ALLOWED_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 MAX_BYTES = 5 * 1024 * 1024
 MEDIA_PREFIX = "/media/"
 
 
-class MediaError(Exception):
+class MediaError(NewsletterError):
     pass
 
 

@@ -12,20 +12,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
 from newsletter.db import utcnow
+from newsletter.errors import NewsletterError
 from newsletter.issues.blocks import IssueDocument
 from newsletter.issues.models import TRANSITIONS, Issue, IssueStatus
 
 
-class IssueNotFound(Exception):
+class IssueNotFound(NewsletterError):
     def __init__(self, slug: str):
         super().__init__(f"no issue with the slug {slug!r}; `newsletter issues list` shows them")
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(NewsletterError):
     pass
 
 
-class SlugTaken(Exception):
+class SlugTaken(NewsletterError):
     pass
 
 

@@ -20,6 +20,7 @@ from mjml import mjml2html
 from premailer import Premailer
 
 from newsletter.config import Settings
+from newsletter.errors import NewsletterError
 from newsletter.issues.blocks import IssueDocument
 from newsletter.render import markdown
 from newsletter.render.personalise import PLACEHOLDERS, PersonalTemplate
@@ -30,7 +31,7 @@ from newsletter.theme import Theme
 cssutils.log.setLevel(logging.CRITICAL)
 
 
-class RenderError(Exception):
+class RenderError(NewsletterError):
     """The issue could not be turned into email HTML; the message says which stage failed."""
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
 from newsletter.db import utcnow
+from newsletter.errors import NewsletterError
 from newsletter.issues.models import Issue, IssueStatus
 from newsletter.review.models import Comment, ReviewLink
 from newsletter.tokens import BadToken, sign, unsign
@@ -25,7 +26,7 @@ MAX_COMMENT = 4000
 REVIEWABLE = (IssueStatus.DRAFT, IssueStatus.IN_REVIEW, IssueStatus.APPROVED)
 
 
-class ReviewError(Exception):
+class ReviewError(NewsletterError):
     """Why a review link or comment was refused, in words for the reviewer."""
 
 
