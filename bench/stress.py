@@ -1,8 +1,9 @@
-"""The stress run of tests/delivery/test_stress.py, bigger and longer, for several seeds. Run by hand:
+r"""The stress run of tests/delivery/test_stress.py, bigger and longer, for several seeds. Run by hand:
 
     .venv/bin/python bench/stress.py                               # PostgreSQL, 3 seeds, defaults below
     .venv/bin/python bench/stress.py --backend sqlite --seeds 7 8 --readers 2000 --workers 4 --minutes 3
-    .venv/bin/python bench/stress.py --rate 0.5 --burst 1 --lease 5   # a Microsoft 365-like relay
+    .venv/bin/python bench/stress.py --rate 0.5 --burst 1 --lease 3 --readers 70 --second-readers 25 \
+        --overlap 5 --op-gap 1.5 4 --minutes 2 --p-slow 0.1   # a relay that allows 30 a minute (Microsoft 365)
 
 It needs `redis-server` and, for PostgreSQL, the server at 127.0.0.1:5432 (database `test`); it
 makes its own schema (or SQLite file), Redis, SMTP server and workers, and removes them afterwards.
@@ -53,7 +54,10 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=3)
     parser.add_argument("--lease", type=float, default=2.0)
     parser.add_argument("--slow", type=float, default=None, help="seconds of a slow reply (default: lease + 1)")
+    parser.add_argument("--p-slow", type=float, default=0.02, help="share of 250 replies that come after the lease")
     parser.add_argument("--minutes", type=float, default=2.0, help="how long the random operations go on")
+    parser.add_argument("--op-gap", type=float, nargs=2, default=[0.05, 0.5], metavar=("MIN", "MAX"),
+                        help="seconds between random operations (widen it at low rates)")
     parser.add_argument("--cancel-main", type=float, default=0.3, help="chance the main campaign is cancelled too")
     args = parser.parse_args()
 
@@ -93,7 +97,7 @@ def main() -> int:
                     workers=args.workers, parallelism=args.parallelism, rate=args.rate, burst=args.burst,
                     lease_seconds=args.lease, slow_seconds=args.slow if args.slow is not None else args.lease + 1,
                     chaos_seconds=args.minutes * 60, settle_seconds=max(120.0, args.minutes * 60),
-                    p_cancel_main=args.cancel_main,
+                    p_slow=args.p_slow, p_cancel_main=args.cancel_main, op_gap=(args.op_gap[0], args.op_gap[1]),
                 )
                 redis_server = Redis(folder)
                 redis_server.start()

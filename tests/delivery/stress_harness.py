@@ -864,8 +864,11 @@ def _log_errors(folder: Path) -> str:
     lines: Counter[str] = Counter()
     for path in folder.glob("*.log"):
         text = path.read_text(errors="replace")
-        tracebacks += text.count("Traceback")
+        # Stopping the workers at the end (SIGTERM to each process group) ends their pool children.
+        tracebacks += text.count("Traceback") - text.count("exited prematurely: signal 15 (SIGTERM)")
         for line in text.splitlines():
+            if "signal 15 (SIGTERM)" in line:
+                continue
             found = re.match(r"^(\w+(?:\.\w+)*(?:Error|Exception|Lost\w*)): (.{0,120})", line)
             if found:
                 lines[f"{found.group(1)}: {found.group(2)}"] += 1
