@@ -26,8 +26,9 @@ from newsletter.delivery.models import (
     DeliveryState,
     campaign_lists,
 )
+from newsletter.errors import NewsletterError
 from newsletter.headersafe import HeaderValueError
-from newsletter.issues import store
+from newsletter.issues import store, workflow
 from newsletter.issues.models import Issue, IssueStatus
 from newsletter.render.personalise import PersonalTemplate
 from newsletter.render.pipeline import RenderedIssue
@@ -35,11 +36,11 @@ from newsletter.render.pipeline import RenderedIssue
 INSERT_CHUNK = 5000
 
 
-class SendRefused(Exception):
+class SendRefused(NewsletterError):
     """The issue may not be sent as it is; the message says what to do first."""
 
 
-class CampaignNotFound(Exception):
+class CampaignNotFound(NewsletterError):
     def __init__(self, campaign_id: int):
         super().__init__(f"no campaign {campaign_id}; `newsletter campaigns list` shows them")
 
@@ -124,7 +125,7 @@ def create_campaign(
     # The issue leaves "approved" first, by a write that only one of two simultaneous sends can make
     # (a double-click on "Send now", two approvers, two terminals); the other is refused here.
     try:
-        store.move(issue, IssueStatus.SENDING if due else IssueStatus.SCHEDULED)
+        (workflow.start_sending if due else workflow.schedule)(issue)
     except store.InvalidTransition:
         raise SendRefused(f"issue {issue.slug!r} is already being sent or scheduled; "
                           "`newsletter campaigns list` shows its campaign") from None
@@ -217,7 +218,7 @@ def resume(session: Session, campaign_id: int) -> Campaign:
     campaign.state = CampaignState.RUNNING
     campaign.started_at = campaign.started_at or utcnow()
     if campaign.issue.status is IssueStatus.SCHEDULED:
-        store.move(campaign.issue, IssueStatus.SENDING)
+        workflow.start_sending(campaign.issue)
     return campaign
 
 
@@ -235,7 +236,7 @@ def cancel(session: Session, campaign_id: int) -> Campaign:
     session.flush()
     ledger.skip_unsent(session, campaign_id, "campaign cancelled")
     if campaign.issue.status in (IssueStatus.SENDING, IssueStatus.SCHEDULED):
-        store.move(campaign.issue, IssueStatus.CANCELLED)
+        workflow.cancel_sending(campaign.issue)
     return campaign
 
 
@@ -283,7 +284,7 @@ def start_due(session: Session) -> list[int]:
         campaign.state = CampaignState.RUNNING
         campaign.started_at = now
         if campaign.issue.status is IssueStatus.SCHEDULED:
-            store.move(campaign.issue, IssueStatus.SENDING)
+            workflow.start_sending(campaign.issue)
         started.append(campaign_id)
     return started
 
@@ -310,7 +311,7 @@ def on_finished(session: Session, campaign_id: int) -> None:
     campaign = get_campaign(session, campaign_id)
     session.refresh(campaign.issue)
     if campaign.issue.status is IssueStatus.SENDING:
-        store.move(campaign.issue, IssueStatus.SENT)
+        workflow.mark_sent(campaign.issue)
 
 
 def progress(session: Session, campaign_id: int) -> ledger.Progress:

@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from newsletter.issues import store
+from newsletter.errors import NewsletterError
+from newsletter.issues import store, workflow
 from newsletter.issues.blocks import BLOCK_TYPES, Block, IssueDocument, parse_issue
 from newsletter.issues.models import Issue, IssueStatus
 from pydantic import TypeAdapter
@@ -24,7 +25,7 @@ _ONE_BLOCK: TypeAdapter[Any] = TypeAdapter(Block)
 EDITABLE = (IssueStatus.DRAFT, IssueStatus.IN_REVIEW, IssueStatus.APPROVED)
 
 
-class BlockInvalid(Exception):
+class BlockInvalid(NewsletterError):
     """A block form failed validation: `fields` maps each field name to what is wrong with it."""
 
     def __init__(self, fields: dict[str, str]):
@@ -32,11 +33,11 @@ class BlockInvalid(Exception):
         super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
 
 
-class NotEditable(Exception):
+class NotEditable(NewsletterError):
     pass
 
 
-class UnknownBlock(Exception):
+class UnknownBlock(NewsletterError):
     pass
 
 
@@ -86,9 +87,10 @@ def _touch(issue: Issue) -> str | None:
     if issue.status not in EDITABLE:
         raise NotEditable(f"This issue is {issue.status.value.replace('_', ' ')} and can no longer be changed.")
     if issue.status is IssueStatus.APPROVED:
-        issue.status = IssueStatus.IN_REVIEW
-        issue.approved_by_id = None
-        issue.approved_at = None
+        try:
+            workflow.changed_after_approval(issue)
+        except store.InvalidTransition as error:  # sent or cancelled by someone else since it was read
+            raise NotEditable(str(error)) from None
         return "The issue changed after it was approved, so it needs approving again."
     return None
 

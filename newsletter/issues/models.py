@@ -27,8 +27,9 @@ class IssueStatus(str, enum.Enum):
 TRANSITIONS: dict[IssueStatus, frozenset[IssueStatus]] = {
     IssueStatus.DRAFT: frozenset({IssueStatus.IN_REVIEW, IssueStatus.CANCELLED}),
     IssueStatus.IN_REVIEW: frozenset({IssueStatus.DRAFT, IssueStatus.APPROVED, IssueStatus.CANCELLED}),
+    # Back to review when an approved issue is changed (newsletter/issues/editing.py).
     IssueStatus.APPROVED: frozenset(
-        {IssueStatus.DRAFT, IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.CANCELLED}
+        {IssueStatus.DRAFT, IssueStatus.IN_REVIEW, IssueStatus.SCHEDULED, IssueStatus.SENDING, IssueStatus.CANCELLED}
     ),
     IssueStatus.SCHEDULED: frozenset({IssueStatus.APPROVED, IssueStatus.SENDING, IssueStatus.CANCELLED}),
     IssueStatus.SENDING: frozenset({IssueStatus.SENT, IssueStatus.CANCELLED}),
