@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from newsletter.accounts import models as _accounts  # noqa: F401  (the users table the foreign keys name)
 from newsletter.db import Base, UTCDateTime, utcnow
+from newsletter.errors import NewsletterError
 from newsletter.issues import models as _issues  # noqa: F401
 
 # A draft is typing, not a document: a form's worth of text at most.
@@ -28,7 +29,7 @@ MAX_DRAFT_BYTES = 200_000
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
-class DraftRefused(ValueError):
+class DraftRefused(NewsletterError):
     """The draft could not be kept (too large, or not a block form); the message says why."""
 
 
