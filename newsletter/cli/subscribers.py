@@ -1,61 +1,19 @@
 """`newsletter lists ...` and `newsletter subscribers ...`: the team's operations on lists and people.
 
-Registered on the main command at the bottom of newsletter/cli.py. This module must not import
-newsletter.cli (that module imports this one), so it has its own small error wrapper. Emails
-(confirmation requests) are sent after the transaction that decided on them has committed.
+Everything goes through subscribers/api.py, as the rest of the service does. Emails (confirmation
+requests) are sent after the transaction that decided on them has committed.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from newsletter.config import Settings, SettingsError, get_settings
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_PROBLEM = 1
-EXIT_CONFIG = 2
-
-
-def _friendly(func: F) -> F:
-    """The project's errors as one sentence and an exit status, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from newsletter.delivery.transport import DeliveryError
-        from subscribers.errors import SubscribersError
-
-        try:
-            return func(*args, **kwargs)
-        except SettingsError as error:
-            click.echo(f"Error: {error}", err=True)
-            sys.exit(EXIT_CONFIG)
-        except SubscribersError as error:
-            click.echo(f"Error: {error}", err=True)
-            sys.exit(EXIT_PROBLEM)
-        except DeliveryError as error:
-            click.echo(f"Error: the email could not be sent ({error}). What was saved is kept; try again later.",
-                       err=True)
-            sys.exit(EXIT_PROBLEM)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    if settings.database_url.startswith("sqlite"):
-        # The embedded default creates and upgrades its own database; PostgreSQL is migrated on purpose.
-        from newsletter.migrate import upgrade
-
-        upgrade(settings.database_url)
-    return settings
+from newsletter.cli.environment import ready
 
 
 def _session_scope():  # type: ignore[no-untyped-def]
@@ -78,14 +36,13 @@ def lists() -> None:
 @click.option("--description", default="", help="One or two sentences on what people will get; shown on the form.")
 @click.option("--private", is_flag=True, help="Not offered on the public form (the team adds people).")
 @click.option("--no-double-opt-in", is_flag=True, help="Start emails without a confirmation email (not advised).")
-@_friendly
 def lists_create(slug: str, name: str, description: str, private: bool, no_double_opt_in: bool) -> None:
     """Create a list with the address-safe name SLUG (such as short-breaks)."""
-    from subscribers import store
+    from subscribers import api
 
-    _settings()
+    ready()
     with _session_scope() as session:
-        created = store.create_list(session, slug, name, description=description, public=not private,
+        created = api.create_list(session, slug, name, description=description, public=not private,
                                     double_opt_in=not no_double_opt_in)
         click.echo(f"Created list {created.slug!r} ({created.name}), "
                    f"{'public' if created.public else 'private'}, "
@@ -93,41 +50,38 @@ def lists_create(slug: str, name: str, description: str, private: bool, no_doubl
 
 
 @lists.command("list")
-@_friendly
 def lists_list() -> None:
     """Every list with its counts of confirmed, unconfirmed and unsubscribed people."""
-    from subscribers import store
-    from subscribers.models import SubscriptionStatus
+    from subscribers import api
 
-    _settings()
+    ready()
     with _session_scope() as session:
-        rows = store.all_lists(session)
+        rows = api.all_lists(session)
         if not rows:
             click.echo("No lists yet. Create one with `newsletter lists create SLUG --name NAME`.")
             return
-        counts = store.subscription_counts(session)
+        counts = api.subscription_counts(session)
+        status = api.SubscriptionStatus
         for lst in rows:
             c = counts[lst.id]
             click.echo(
                 f"{lst.slug:30}  {'public ' if lst.public else 'private'}  "
-                f"{c[SubscriptionStatus.CONFIRMED]:>8,} confirmed  {c[SubscriptionStatus.UNCONFIRMED]:>7,} unconfirmed  "
-                f"{c[SubscriptionStatus.UNSUBSCRIBED]:>7,} unsubscribed  {lst.name}"
+                f"{c[status.CONFIRMED]:>8,} confirmed  {c[status.UNCONFIRMED]:>7,} unconfirmed  "
+                f"{c[status.UNSUBSCRIBED]:>7,} unsubscribed  {lst.name}"
             )
 
 
 @lists.command("show")
 @click.argument("slug")
-@_friendly
 def lists_show(slug: str) -> None:
     """A list's settings, and counts per subscription and subscriber status."""
-    from subscribers import api, store
-    from subscribers.models import SubscriberStatus, SubscriptionStatus
+    from subscribers import api
 
-    _settings()
+    ready()
     with _session_scope() as session:
-        lst = store.get_list(session, slug)
-        counts = store.subscription_counts(session)[lst.id]
-        people = store.subscriber_status_counts(session, lst.id)
+        lst = api.get_list(session, slug)
+        counts = api.subscription_counts(session)[lst.id]
+        people = api.subscriber_status_counts(session, lst.id)
         sendable = api.count_sendable(session, [lst.id])
         click.echo(f"{lst.name} ({lst.slug})")
         if lst.description:
@@ -135,10 +89,10 @@ def lists_show(slug: str) -> None:
         click.echo(f"  {'Public: offered on the subscribe form' if lst.public else 'Private: not on the public form'}")
         click.echo(f"  Double opt-in: {'on' if lst.double_opt_in else 'off'}")
         click.echo("Subscriptions:")
-        for status in SubscriptionStatus:
+        for status in api.SubscriptionStatus:
             click.echo(f"  {status.value:14} {counts[status]:>9,}")
         click.echo("Confirmed subscribers by status:")
-        for status in SubscriberStatus:
+        for status in api.SubscriberStatus:
             click.echo(f"  {status.value:14} {people[status]:>9,}")
         click.echo(f"Would receive an issue now: {sendable:,}")
 
@@ -158,35 +112,34 @@ def subscribers() -> None:
 @click.option("--consent", default=None,
               help='Where and how they agreed, such as "Paper form at the SEND fair, 3 May 2026". '
                    "Without it they are sent a confirmation email and get nothing until they confirm.")
-@_friendly
 def subscribers_add(email: str, list_slugs: tuple[str, ...], name: str | None, consent: str | None) -> None:
     """Add one person to one or more lists."""
-    from subscribers import store, team
-    from subscribers.notify import send_notice
+    from newsletter.delivery.subscriber_mail import outgoing
+    from subscribers import api
 
-    settings = _settings()
+    settings = ready()
     with _session_scope() as session:
-        subscriber, notice = team.add_subscriber(
-            session, settings, email, store.get_lists(session, list_slugs), name=name, consent=consent
+        subscriber, notice = api.add_subscriber(
+            session, settings, email, api.get_lists(session, list_slugs), name=name, consent=consent
         )
         address = subscriber.email
     if notice is not None:
-        send_notice(settings, notice)
-        click.echo(f"Added {address} as unconfirmed and sent a confirmation email; they get nothing until they confirm.")
+        api.mail_notice(settings, notice, outgoing(settings))
+        click.echo(f"Added {address} as unconfirmed and sent a confirmation email; "
+                   "they get nothing until they confirm.")
     else:
         click.echo(f"Added {address} to {', '.join(list_slugs)} as confirmed.")
 
 
 @subscribers.command("show")
 @click.argument("email")
-@_friendly
 def subscribers_show(email: str) -> None:
     """One person's details, lists and consent history."""
-    from subscribers import store
+    from subscribers import api
 
-    _settings()
+    ready()
     with _session_scope() as session:
-        subscriber = store.get_subscriber(session, email)
+        subscriber = api.get_subscriber(session, email)
         click.echo(f"{subscriber.email}")
         click.echo(f"  Name: {subscriber.name or '(none)'}")
         click.echo(f"  Status: {subscriber.status.value}")
@@ -194,17 +147,17 @@ def subscribers_show(email: str) -> None:
         if subscriber.attributes:
             for key, value in sorted(subscriber.attributes.items()):
                 click.echo(f"  {key}: {value}")
-        suppression = store.find_suppression(session, subscriber.email_hash)
+        suppression = api.find_suppression(session, subscriber.email_hash)
         if suppression is not None:
             click.echo(f"  Suppressed: {suppression.reason.value} (since {suppression.created_at:%Y-%m-%d})")
         click.echo("Lists:")
-        rows = store.subscriptions_of(session, subscriber.id)
+        rows = api.subscriptions_of(session, subscriber.id)
         if not rows:
             click.echo("  (none)")
         for row, lst in rows:
             click.echo(f"  {lst.slug:30} {row.status.value:13} since {row.created_at:%Y-%m-%d}")
         click.echo("Consent log:")
-        for entry, lst in store.consent_history(session, subscriber.id):
+        for entry, lst in api.consent_history(session, subscriber.id):
             on = f" {lst.slug}" if lst else ""
             click.echo(f"  {entry.at:%Y-%m-%d %H:%M}  {entry.action.value:11} {entry.source.value:17}{on}"
                        f"{'  - ' + entry.wording if entry.wording else ''}")
@@ -214,15 +167,14 @@ def subscribers_show(email: str) -> None:
 @click.argument("email")
 @click.option("--list", "list_slugs", multiple=True, help="Remove from this list only; repeat for several. "
                                                            "Without it: every list.")
-@_friendly
 def subscribers_remove(email: str, list_slugs: tuple[str, ...]) -> None:
     """Unsubscribe someone (their record and consent history are kept; use `erase` to delete them)."""
-    from subscribers import store, team
+    from subscribers import api
 
-    _settings()
+    ready()
     with _session_scope() as session:
-        chosen = store.get_lists(session, list_slugs) if list_slugs else None
-        changed = team.remove_subscriber(session, email, chosen)
+        chosen = api.get_lists(session, list_slugs) if list_slugs else None
+        changed = api.remove_subscriber(session, email, chosen)
     where = ", ".join(list_slugs) if list_slugs else "every list"
     if changed:
         click.echo(f"Unsubscribed {email.strip()} from {where}.")
@@ -241,35 +193,33 @@ def subscribers_remove(email: str, list_slugs: tuple[str, ...]) -> None:
 @click.option("--encoding", default="utf-8", show_default=True, help="The file's text encoding (Excel: cp1252).")
 @click.option("--errors", "problems", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Where to write the rows that were not imported (default: FILE-problems.csv beside FILE).")
-@_friendly
 def subscribers_import(file: Path, list_slugs: tuple[str, ...], consent: str | None, mappings: tuple[str, ...],
                        encoding: str, problems: Path | None) -> None:
     """Import people from a CSV file whose first row names the columns (one must be the email)."""
     import codecs
 
-    from subscribers import store
-    from subscribers.csv_import import import_csv
-    from subscribers.errors import ImportRefused
+    from subscribers import api
 
     mapping: dict[str, str] = {}
     for item in mappings:
         column, sep, target = item.rpartition("=")
         if not sep or not column.strip():
-            raise ImportRefused(f"--map {item!r} must look like COLUMN=FIELD, such as --map 'Parent email=email'")
+            raise api.ImportRefused(f"--map {item!r} must look like COLUMN=FIELD, such as --map 'Parent email=email'")
         mapping[column.strip()] = target.strip().lower()
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise ImportRefused(f"--encoding {encoding!r} is not an encoding Python knows; try utf-8 or cp1252") from None
-    _settings()
+        raise api.ImportRefused(
+            f"--encoding {encoding!r} is not an encoding Python knows; try utf-8 or cp1252") from None
+    ready()
     with _session_scope() as session:
-        targets = store.get_lists(session, list_slugs)
+        targets = api.get_lists(session, list_slugs)
 
     def progress(report: Any) -> None:
         if report.rows and report.rows % 20_000 < 1_000:
             click.echo(f"  ... {report.rows:,} rows read", err=True)
 
-    report = import_csv(file, targets, _session_scope, consent=consent, mapping=mapping, encoding=encoding,
+    report = api.import_csv(file, targets, _session_scope, consent=consent, mapping=mapping, encoding=encoding,
                         problems_path=problems, progress=progress)
     if not consent:
         click.echo("No --consent given: new rows are stored unconfirmed and will not be mailed an issue.")
@@ -283,55 +233,48 @@ def subscribers_import(file: Path, list_slugs: tuple[str, ...], consent: str | N
               show_default=True, help="Which subscriptions to include.")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write to this file instead of the terminal.")
-@_friendly
 def subscribers_export(list_slug: str, status: str, out: Path | None) -> None:
     """Write a list's subscribers as CSV (the same columns `subscribers import` reads)."""
-    from subscribers import store
-    from subscribers.csv_export import export_list
-    from subscribers.models import SubscriptionStatus
+    from subscribers import api
 
-    statuses = list(SubscriptionStatus) if status == "all" else [SubscriptionStatus(status)]
-    _settings()
+    statuses = list(api.SubscriptionStatus) if status == "all" else [api.SubscriptionStatus(status)]
+    ready()
     with _session_scope() as session:
-        lst = store.get_list(session, list_slug)
+        lst = api.get_list(session, list_slug)
         if out is None:
-            export_list(session, lst, sys.stdout, statuses)
+            api.export_list(session, lst, sys.stdout, statuses)
             return
         with out.open("w", encoding="utf-8-sig", newline="") as handle:
-            count = export_list(session, lst, handle, statuses)
+            count = api.export_list(session, lst, handle, statuses)
     click.echo(f"Wrote {count:,} subscribers to {out}", err=True)
 
 
 @subscribers.command("erase")
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_friendly
 def subscribers_erase(email: str, yes: bool) -> None:
     """Delete everything about one person (UK GDPR erasure), keeping only a one-way hash to suppress them."""
-    from subscribers import erasure
+    from subscribers import api
 
-    _settings()
+    ready()
     if not yes:
         click.confirm(f"Erase {email.strip()} for good? This cannot be undone", abort=True)
     with _session_scope() as session:
-        erasure.erase_email(session, email)
+        api.erase_email(session, email)
     click.echo(f"Erased {email.strip()}: their details are deleted and the address is suppressed (as a hash).")
 
 
 @subscribers.command("process-mailbox")
 @click.argument("maildir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--delete", is_flag=True, help="Delete processed messages instead of marking them read.")
-@_friendly
 def subscribers_process_mailbox(maildir: Path, delete: bool) -> None:
     """Act on emails sent to the unsubscribe+...@ addresses (the mailto: in List-Unsubscribe)."""
-    from subscribers.unsubscribe import process_maildir
+    from subscribers import api
 
-    settings = _settings()
+    settings = ready()
     if not (maildir / "new").is_dir():
-        from subscribers.errors import SubscribersError
-
-        raise SubscribersError(f"{maildir} is not a maildir (it has no new/ folder)")
-    report = process_maildir(maildir, settings, _session_scope, delete=delete)
+        raise api.SubscribersError(f"{maildir} is not a maildir (it has no new/ folder)")
+    report = api.process_maildir(maildir, settings, _session_scope, delete=delete)
     click.echo(f"Read {report.read} messages: {report.unsubscribed} unsubscribed, "
                f"{report.already_gone} already unsubscribed or erased, {report.not_ours} not unsubscribe requests.")
 
@@ -340,13 +283,12 @@ def subscribers_process_mailbox(maildir: Path, delete: bool) -> None:
 @click.option("--days", type=click.IntRange(min=1), default=14, show_default=True,
               envvar="NEWSLETTER_UNCONFIRMED_DAYS", show_envvar=True,
               help="Delete requests to join that were not confirmed within this many days.")
-@_friendly
 def subscribers_purge(days: int) -> None:
     """Delete unconfirmed subscriptions older than --days, and people left with nothing (run it daily)."""
-    from subscribers.erasure import purge_unconfirmed
+    from subscribers import api
 
-    _settings()
+    ready()
     with _session_scope() as session:
-        result = purge_unconfirmed(session, timedelta(days=days))
+        result = api.purge_unconfirmed(session, timedelta(days=days))
     click.echo(f"Deleted {result.subscriptions:,} unconfirmed subscriptions older than {days} days "
                f"and {result.subscribers:,} people who never confirmed.")

@@ -1,0 +1,53 @@
+"""`newsletter db upgrade` and `newsletter serve`: the database schema and the running service."""
+
+from __future__ import annotations
+
+import click
+
+from newsletter.cli.environment import settings
+
+
+@click.group()
+def db() -> None:
+    """Create or upgrade the database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    from newsletter.migrate import current, upgrade
+
+    url = settings().database_url
+    upgrade(url)
+    click.echo(f"Database is at revision {current(url)}.")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Start the web app (public web views, archive and feed)."""
+    from newsletter.bootstrap import first_start
+    from newsletter.web import create_app
+
+    current = settings()
+    current.refuse_development_secret_off_loopback()
+    for line in first_start(current):
+        click.echo(line)
+    app = create_app(current)
+    if current.redis_url is None:
+        # The embedded default: no Celery workers, so this process sends scheduled and running campaigns.
+        from newsletter.delivery.embedded import start_background
+
+        start_background(current)
+        where = "the SMTP server" if current.smtp_url else f"the outbox folder {current.outbox_dir}"
+        click.echo(f"Sending in this process (no NEWSLETTER_REDIS_URL); mail goes to {where}.")
+    click.echo(f"Serving on http://{host}:{port}/ (press Ctrl+C to stop)")
+    from waitress import serve as waitress_serve
+
+    from newsletter.web.limits import largest_limit
+
+    # Waitress keeps a request's whole body before the app sees it (up to 1 GB by default): anything larger
+    # than the largest page limit is refused by waitress itself, unread.
+    waitress_serve(app, host=host, port=port, threads=8, ident="newsletter",
+                   max_request_body_size=largest_limit(current))
