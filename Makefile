@@ -19,7 +19,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 ## run: render the example issue into out/, then start the service on the embedded default
 run: $(VENV)/.installed
-	$(BIN)/newsletter render examples/co-production-week.yaml --out out
+	@# The report shows the example footer's details as errors until an approver changes them on the
+	@# composer's Theme and footer page; the service starts all the same.
+	-$(BIN)/newsletter render examples/co-production-week.yaml --out out
 	$(BIN)/newsletter serve
 
 ## test: install what the tests need (venv, chromium) and run every test

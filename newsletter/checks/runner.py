@@ -9,6 +9,7 @@ from __future__ import annotations
 from newsletter.checks.contrast import theme_findings
 from newsletter.checks.email_html import email_html_findings
 from newsletter.checks.jargon import jargon_findings
+from newsletter.checks.placeholders import placeholder_findings
 from newsletter.checks.readability import DEFAULT_MINIMUM_SCORE, readability_findings
 from newsletter.checks.report import CheckReport
 from newsletter.issues.blocks import IssueDocument
@@ -23,13 +24,14 @@ def check_issue(
     message: bytes | None = None,
     readability_min: float = DEFAULT_MINIMUM_SCORE,
 ) -> CheckReport:
-    """Theme contrast, the compiled email's accessibility, the raw message's line lengths, the words and acronyms.
+    """Theme contrast and example details, the compiled email's accessibility, the raw message's line lengths, the words and acronyms.
 
     `rendered` must come from `render_issue(doc, ...)` with the same `theme`; `message` is the
     finished MIME message when there is one (the line-length check is skipped without it).
     """
     findings = [
         *theme_findings(theme),
+        *placeholder_findings(theme),
         *email_html_findings(rendered.html.public, message=message, block_count=len(doc.blocks)),
         *readability_findings(doc, minimum_score=readability_min),
         *jargon_findings(doc),

@@ -25,7 +25,7 @@ TEAM_FORM_BYTES = 1 * MB
 IMAGE_FORM_BYTES = IMAGE_BYTES + TEAM_FORM_BYTES
 
 # Blueprints whose every page needs a signed-in team member.
-_TEAM_BLUEPRINTS = frozenset({"composer", "sending", "team_lists", "team_users"})
+_TEAM_BLUEPRINTS = frozenset({"composer", "sending", "team_lists", "team_users", "theme_page"})
 _IMAGE_FORMS = frozenset({"composer.new_block", "composer.edit_block"})
 
 

@@ -24,6 +24,10 @@ from newsletter.issues.blocks import parse_issue
 from newsletter.render.pipeline import render_issue
 from newsletter.theme import Logo, Theme
 
+# The built-in theme's colours with a council's own footer: the example address would be an error.
+COUNCIL = Theme(postal_address="Civic Centre, Mill Lane, Brackenfield, BF1 4QT",
+                contact_email="localoffer@brackenfield.gov.uk")
+
 GOOD = """<!doctype html>
 <html lang="en-GB" dir="ltr"><head><title>Summer news</title></head>
 <body style="margin:0">
@@ -353,7 +357,8 @@ def _render(raw: dict, theme: Theme, slug: str = "summer-holidays-2026"):
 
 
 def test_realistic_issue_from_the_renderer_has_no_errors():
-    theme = Theme(logo=Logo(src="/static/logo.png", alt="Anytown Council Local Offer"), contact_phone="0161 111 1111")
+    theme = COUNCIL.model_copy(update={"logo": Logo(src="/static/logo.png", alt="Brackenfield Council Local Offer"),
+                                     "contact_phone": "0161 111 1111"})
     doc, rendered = _render(REALISTIC, theme)
     report = check_issue(doc, rendered, theme)
     assert report.errors == [], report.format()
@@ -362,8 +367,8 @@ def test_realistic_issue_from_the_renderer_has_no_errors():
 
 def test_right_to_left_issue_from_the_renderer_has_no_errors():
     raw = {**REALISTIC, "language": "ar"}
-    doc, rendered = _render(raw, Theme(), slug="summer-holidays-2026-ar")
-    assert check_issue(doc, rendered, Theme()).errors == []
+    doc, rendered = _render(raw, COUNCIL, slug="summer-holidays-2026-ar")
+    assert check_issue(doc, rendered, COUNCIL).errors == []
 
 
 def test_renderer_findings_point_at_the_block():
@@ -375,14 +380,14 @@ def test_renderer_findings_point_at_the_block():
             {"type": "text", "markdown": "Book a place [here](https://example.org/book)."},
         ],
     }
-    doc, rendered = _render(raw, Theme(), slug="news-findings")
-    report = check_issue(doc, rendered, Theme())
+    doc, rendered = _render(raw, COUNCIL, slug="news-findings")
+    report = check_issue(doc, rendered, COUNCIL)
     assert [(f.code, f.block) for f in report.findings] == [("skipped-heading", 1), ("vague-link", 2)]
     assert "block 1 (heading)" in report.format() and "block 2 (text)" in report.format()
 
 
 def test_runner_reports_theme_size_and_message_problems():
-    theme = Theme(base_font_size=12, muted_colour="#999999")
+    theme = COUNCIL.model_copy(update={"base_font_size": 12, "muted_colour": "#999999"})
     raw = {"title": "News", "subject": "News", "blocks": [{"type": "text", "markdown": "Hello."}]}
     doc, rendered = _render(raw, theme, slug="news-theme")
     report = check_issue(doc, rendered, theme, message=b"Subject: x\r\n\r\n" + b"x" * 2000 + b"\r\n")
@@ -402,8 +407,8 @@ def _notice_issue(body: str, heading: str = "Apply for school transport by 31 Ma
 
 def test_notice_in_the_email_passes_every_check_in_the_box():
     doc, rendered = _render(_notice_issue("Apply by **31 May**. [Apply for school transport](https://example.org/t)."),
-                            Theme(), slug="news-notice")
-    report = check_issue(doc, rendered, Theme())
+                            COUNCIL, slug="news-notice")
+    report = check_issue(doc, rendered, COUNCIL)
     assert report.findings == [], report.format()
     root = parse(rendered.html.fill({"unsubscribe_url": "https://x.org/u", "preferences_url": "https://x.org/p",
                                      "name": "Sam"}))
@@ -415,9 +420,9 @@ def test_notice_in_the_email_passes_every_check_in_the_box():
 
 
 def test_notice_findings_point_at_the_notice_block():
-    doc, rendered = _render(_notice_issue("Find out more [here](https://example.org/t)."), Theme(),
+    doc, rendered = _render(_notice_issue("Find out more [here](https://example.org/t)."), COUNCIL,
                             slug="news-notice-vague")
-    report = check_issue(doc, rendered, Theme())
+    report = check_issue(doc, rendered, COUNCIL)
     assert [(f.code, f.block) for f in report.findings] == [("vague-link", 2)]
     assert "block 2 (notice)" in report.format()
 
@@ -425,8 +430,8 @@ def test_notice_findings_point_at_the_notice_block():
 def test_notice_heading_follows_the_outline():
     raw = _notice_issue("Apply by 31 May.")
     raw["blocks"] = raw["blocks"][1:]  # straight after the title: the notice's heading is an h2
-    doc, rendered = _render(raw, Theme(), slug="news-notice-h2")
-    report = check_issue(doc, rendered, Theme())
+    doc, rendered = _render(raw, COUNCIL, slug="news-notice-h2")
+    report = check_issue(doc, rendered, COUNCIL)
     assert report.findings == [], report.format()
     root = parse(rendered.html.fill({"unsubscribe_url": "https://x.org/u", "preferences_url": "https://x.org/p",
                                      "name": "Sam"}))
