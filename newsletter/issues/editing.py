@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.errors import NewsletterError
 from newsletter.issues import store, workflow
-from newsletter.issues.blocks import BLOCK_TYPES, Block, IssueDocument, parse_issue
+from newsletter.issues.blocks import BLOCK_TYPES, Block, IssueDocument, parse_issue, plain_message
 from newsletter.issues.models import Issue, IssueStatus
 from pydantic import TypeAdapter
 
@@ -54,20 +54,27 @@ def keys_of(issue: Issue) -> list[str]:
     return keys
 
 
+# A link inside a block (contact, social) names its parts as the form shows them.
+_LINK_PARTS = {"label": "words", "url": "address", "network": "network"}
+
+
 def _field_errors(error: ValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for item in error.errors():
         # loc is (type, field, ...) for a field, or (type,) for a check across fields.
-        loc = [str(part + 1) if isinstance(part, int) else str(part) for part in item["loc"][1:]]
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "missing":
-            message = "is required"
-        elif item["type"] == "string_too_short":
-            message = "is required"
+        loc = list(item["loc"][1:])
+        message = plain_message(item)
         if not loc and ": " in message:
             name, message = message.split(": ", 1)
             loc = [name]
-        fields.setdefault(loc[0] if loc else "block", f"{' '.join(loc[1:]) + ': ' if len(loc) > 1 else ''}{message}")
+        where = ""
+        if len(loc) >= 2 and isinstance(loc[1], int):  # links 2 url: "link 3: the address must be ..."
+            part = _LINK_PARTS.get(str(loc[2]), "link") if len(loc) > 2 else ""
+            if part and message == "is required":
+                where, message = "", f"link {loc[1] + 1} needs its {part}"
+            else:
+                where = f"link {loc[1] + 1}: " + (f"the {part} " if part else "")
+        fields.setdefault(str(loc[0]) if loc else "block", f"{where}{message}")
     return fields
 
 

@@ -80,7 +80,7 @@ def test_every_problem_is_reported_at_once() -> None:
     joined = "\n".join(problems)
     assert "field title:" in joined
     assert "field subject: must be one line, without line breaks" in joined
-    assert "field language: must be a BCP 47 language tag" in joined
+    assert "field language: must be a code such as en-GB for English (UK)" in joined
     assert "block 1 (image), field alt: is required" in joined
 
 
