@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 def _environment(folder: Path, database_url: str) -> None:
     """The same settings the test suite's `settings` fixture gives, in this process's environment."""
+    from tests.conftest import TEST_THEME
+
     os.chdir(folder)
     for name in list(os.environ):
         if name.startswith("NEWSLETTER_"):
@@ -38,6 +40,8 @@ def _environment(folder: Path, database_url: str) -> None:
         "NEWSLETTER_BASE_URL": "https://news.example.org",
         "NEWSLETTER_SECRET_KEY": "bench-secret-key-0123456789",
         "NEWSLETTER_FROM_ADDRESS": "Local Offer Team <news@example.org>",
+        # The suite's theme: the example theme's placeholder address and numbers stop a send.
+        "NEWSLETTER_THEME_FILE": str(TEST_THEME),
     })
 
 
