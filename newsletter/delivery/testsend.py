@@ -72,7 +72,7 @@ def send_test_copies(session: Session, slug: str, addresses: list[str], settings
                 return [*results, f"Could not send the test: {error}."]
             try:
                 transport.send(settings.from_address.split("<")[-1].rstrip(">").strip(), address, message)
-                results.append(f"Sent a test of {slug!r} to {address}.")
+                results.append(f"Sent a test of “{issue.title}” to {address}.")
             except DeliveryError as error:
                 results.append(f"Could not send to {address}: {error}")
     finally:

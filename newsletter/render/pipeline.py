@@ -23,6 +23,7 @@ from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 from newsletter.issues.blocks import IssueDocument
 from newsletter.render import markdown
+from newsletter.render.imagesize import natural_width
 from newsletter.render.personalise import PLACEHOLDERS, PersonalTemplate
 from newsletter.render.templating import environment
 from newsletter.theme import Theme
@@ -95,6 +96,7 @@ def _context(doc: IssueDocument, slug: str, theme: Theme, settings: Settings, na
         "views": outline(doc),
         "urls": {"web": web_url(settings, slug)},
         "absolute": _absolute(settings),
+        "natural_width": lambda src: natural_width(src, settings.media_dir),
         # Sanitised by nh3 in to_html, so it is marked safe for the autoescaping templates.
         "md": lambda text: Markup(markdown.to_html(text, name)),
         "md_text": lambda text, width=markdown.WIDTH: markdown.to_text(text, name, width),
@@ -161,6 +163,7 @@ def web_page_context(theme: Theme, settings: Settings) -> dict[str, Any]:
         "archive_url": f"{settings.base_url}/issues/",
         "feed_url": f"{settings.base_url}/issues/feed.atom",
         "accessibility_url": f"{settings.base_url}/accessibility",
+        "subscribe_url": f"{settings.base_url}/subscribe",
         "static_url": lambda name: f"{settings.base_url}/static/{name}",
     }
 

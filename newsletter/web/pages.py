@@ -19,7 +19,7 @@ from newsletter import db
 from newsletter.config import Settings
 from newsletter.render.pipeline import web_page_context
 from newsletter.render.templating import environment
-from newsletter.theme import Theme
+from newsletter.theme import Theme, with_overrides
 from newsletter.web.csrf import csrf_field, csrf_token
 
 
@@ -30,9 +30,10 @@ def settings() -> Settings:
 
 
 def theme() -> Theme:
-    """The theme of the app serving this request, read from its settings' theme file when the app was made."""
+    """The theme of the app serving this request: its settings' theme file, read when the app was made,
+    with what the "Theme and footer" page stored in the app's database (newsletter/theme.py)."""
     found: Theme = current_app.config["NEWSLETTER_THEME"]
-    return found
+    return with_overrides(found, settings().database_url)
 
 
 def session_scope() -> AbstractContextManager[Session]:

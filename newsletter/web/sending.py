@@ -77,7 +77,9 @@ def send(slug: str) -> Any:
                         from newsletter.delivery import tasks
 
                         tasks.start(campaign_id)
-                    flash("Sending has started." if state is CampaignState.RUNNING else "The issue is scheduled.")
+                    # "progress": true only while it sends, so the live page removes it once that changes.
+                    flash("Sending has started." if state is CampaignState.RUNNING else "The issue is scheduled.",
+                          "progress")
                     return redirect(url_for("sending.campaign", campaign_id=campaign_id))
         return render_team("send.html.j2", title=f"Send: {issue.title}", issue=issue, lists=lists, chosen=chosen,
                            when=request.form.get("when", ""), count=count, error=error,

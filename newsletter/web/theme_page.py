@@ -83,6 +83,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^[0-9 +()-]{6,40}$")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Control characters other than line breaks; footer text may run over several lines.
+_UPLOADED = re.compile(r"^/media/[0-9a-f]{20}\.(png|jpg|gif|webp)$")
 _CONTROL_IN_TEXT = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -145,8 +146,15 @@ def _read_form(current: Theme) -> tuple[dict[str, str], dict[str, str], dict[str
 
     logo = current.logo
     upload = request.files.get("logo_file")
+    # A logo uploaded with a form that came back for another mistake is carried by its stored name,
+    # so it need not be chosen again; only a name this page could have stored is taken.
+    carried = request.form.get("logo_uploaded", "")
     if request.form.get("logo_remove"):
         logo = None
+    elif not (upload and upload.filename) and _UPLOADED.match(carried) and (
+            pages.settings().media_dir / carried.rsplit("/", 1)[1]).is_file():
+        values["logo_uploaded"] = carried
+        logo = Logo(src=carried, alt=values["logo_alt"] or "x", width=current.logo.width if current.logo else 180)
     elif upload is not None and upload.filename:
         data = upload.read(LOGO_MAX_BYTES + 1)
         if len(data) > LOGO_MAX_BYTES:
@@ -154,6 +162,7 @@ def _read_form(current: Theme) -> tuple[dict[str, str], dict[str, str], dict[str
         else:
             try:
                 src = store_bytes(data, upload.filename, pages.settings().media_dir)
+                values["logo_uploaded"] = src
                 logo = Logo(src=src, alt=values["logo_alt"] or "x", width=current.logo.width if current.logo else 180)
             except MediaError as error:
                 errors["logo"] = f"The logo was refused: {str(error).partition(': ')[2] or error}."

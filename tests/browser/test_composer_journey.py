@@ -227,7 +227,9 @@ def test_compose_review_approve_send_and_unsubscribe(browser: Browser, page: Pag
     # Only what still makes sense is offered once it has finished.
     expect(page.get_by_role("button", name="Pause")).to_be_hidden()
     expect(page.get_by_role("button", name="Cancel sending")).to_be_hidden()
-    expect(page.get_by_role("button", name="Retry failed")).to_be_visible()
+    # Nothing failed, so there is nothing to retry; and it is no longer "sending".
+    expect(page.get_by_role("button", name="Retry failed")).to_be_hidden()
+    expect(page.get_by_text("Sending has started.")).to_have_count(0)
     assert_accessible(page, "composer-campaign-finished")
     page.get_by_role("link", name="Sending").click()
     expect(page.get_by_role("row", name=re.compile("Winter news for families"))).to_contain_text("3 of 3")

@@ -172,8 +172,14 @@ def test_a_logo_must_be_a_small_real_image_with_a_text_alternative(as_user: Call
     status, page = _save(approver, logo_file=(io.BytesIO(PNG), "logo.png"), logo_alt="")
     assert status == 400 and "text alternative" in _errors(page)["logo_alt"]
     assert get_theme().logo is None
-    status, _ = _save(approver, logo_file=(io.BytesIO(PNG), "logo.png"),
-                      logo_alt="Brackenfield Council Local Offer")
+    # The upload is kept for the corrected form, by a name only an upload could have made.
+    carried = re.search(r'name="logo_uploaded" value="(/media/[0-9a-f]{20}\.png)"', page)
+    assert carried is not None
+    for forged in ("javascript:alert(1)", "/media/../../etc/passwd", "/media/" + "0" * 20 + ".png",
+                   "https://evil.test/x.png"):
+        status, page = _save(approver, logo_uploaded=forged, logo_alt="Brackenfield")
+        assert get_theme().logo is None, forged
+    status, _ = _save(approver, logo_uploaded=carried.group(1), logo_alt="Brackenfield Council Local Offer")
     assert status == 302
     logo = get_theme().logo
     assert logo is not None and logo.alt == "Brackenfield Council Local Offer" and logo.src.startswith("/media/")
