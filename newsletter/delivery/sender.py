@@ -73,19 +73,22 @@ def batch_size(settings: Settings) -> int:
     return max(10, min(settings.send_batch_size, int(settings.send_rate * settings.send_lease_seconds / 2)))
 
 
-_PREPARED: dict[int, PreparedMessage] = {}
+# Keyed by database, campaign and the moment its message was fixed: a process may meet two campaigns
+# with one id (another database, or SQLite reusing the id of a deleted row).
+_PREPARED: dict[tuple[str, int, str], PreparedMessage] = {}
 
 
 def prepared_for(session: Session, campaign: Campaign, settings: Settings) -> tuple[PreparedMessage, list[int]]:
     """Encode the campaign's fixed message once per process; it never changes, whatever the templates
     and theme do meanwhile, so every worker sends what was approved."""
     list_ids = campaigns.list_ids_of(session, campaign.id)
-    prepared = _PREPARED.get(campaign.id)
+    message = campaigns.message_of(session, campaign, settings)
+    key = (settings.database_url, campaign.id, message.created_at.isoformat())
+    prepared = _PREPARED.get(key)
     if prepared is None:
-        prepared = campaigns.prepared_message(campaigns.message_of(session, campaign, settings), campaign.id,
-                                              settings)
+        prepared = campaigns.prepared_message(message, campaign.id, settings)
         _PREPARED.clear()  # one campaign at a time per process is the normal case; keep memory flat
-        _PREPARED[campaign.id] = prepared
+        _PREPARED[key] = prepared
     return prepared, list_ids
 
 
