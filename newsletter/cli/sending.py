@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from newsletter import localtime
 from newsletter.cli.environment import settings
 
 
 def _parse_at(value: str | None) -> datetime | None:
+    """--at on the team's clock (NEWSLETTER_TIMEZONE), as in the composer, unless it carries its own offset."""
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("use an ISO date and time such as 2026-12-01T09:00 (UTC unless a zone is given)")
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return localtime.parse(value)
+    except localtime.InvalidTime as invalid:
+        raise click.BadParameter(str(invalid)) from None
 
 
 def _show(progress) -> str:  # type: ignore[no-untyped-def]
@@ -100,7 +101,7 @@ def _start_workers(campaign_id: int) -> None:
 @click.command()
 @click.argument("slug")
 @click.option("--list", "lists", multiple=True, required=True, help="A list to send to (repeat for more).")
-@click.option("--at", "at", help="Send at this time (ISO 8601); in the past or omitted: now.")
+@click.option("--at", "at", help="Send at this time, on the team's clock (NEWSLETTER_TIMEZONE), such as 2026-12-01T09:00; in the past or omitted: now.")
 @click.option("--wait", is_flag=True, help="Follow the send to the end with a progress bar.")
 def send(slug: str, lists: tuple[str, ...], at: str | None, wait: bool) -> None:
     """Send an approved issue to one or more lists, now or at a set time."""
@@ -117,7 +118,7 @@ def send(slug: str, lists: tuple[str, ...], at: str | None, wait: bool) -> None:
         )
         campaign_id, state = campaign.id, campaign.state
         total = campaigns.progress(session, campaign_id).total
-    when = "now" if state is CampaignState.RUNNING else f"at {_parse_at(at):%Y-%m-%d %H:%M} UTC"
+    when = "now" if state is CampaignState.RUNNING else f"at {localtime.shown(_parse_at(at), '%Y-%m-%d %H:%M')}"
     click.echo(f"Campaign {campaign_id}: {slug!r} to {total} recipients on {', '.join(lists)}, {when}.")
     if state is CampaignState.RUNNING:
         _start_workers(campaign_id)

@@ -53,3 +53,27 @@ def test_send_wait_on_the_embedded_default(settings: Settings, tmp_path: Path) -
     assert "finished" in shown.stdout and "sent 3" in shown.stdout
     listed = run("issues", "list", cwd=tmp_path, env=env)
     assert "sent" in listed.stdout
+
+
+def test_send_at_reads_the_teams_clock(db: Settings, tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from click.testing import CliRunner
+    from sqlalchemy import select
+
+    from newsletter.cli import main
+    from newsletter.db import session_scope
+    from newsletter.delivery.models import Campaign
+    from tests.delivery.conftest import approved_issue, make_list, make_readers
+
+    approved_issue(db)
+    make_readers(make_list(), 2)
+    result = CliRunner().invoke(main, ["send", "co-production-week-2026", "--list", "send-news",
+                                       "--at", "2030-07-02T09:00"])
+    assert result.exit_code == 0, result.output
+    assert "at 2030-07-02 09:00 BST" in result.output
+    with session_scope() as session:
+        assert session.scalar(select(Campaign.send_at)) == datetime(2030, 7, 2, 8, 0, tzinfo=timezone.utc)
+    skipped = CliRunner().invoke(main, ["send", "co-production-week-2026", "--list", "send-news",
+                                        "--at", "2031-03-30T01:30"])
+    assert skipped.exit_code != 0 and "clocks go forward" in skipped.output
