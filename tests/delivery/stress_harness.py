@@ -474,7 +474,10 @@ class StressRun:
             writer.writerows(rows)
         copies = 2 if self.rng.random() < 0.4 else 1
 
+        barrier = threading.Barrier(copies)
+
         def run(copy: int) -> None:
+            barrier.wait()
             op = Op("import", f"{path.name} copy {copy} onto {[lst.slug for lst in onto]}", time.time())
             try:
                 report = import_csv(path, onto, session_scope, consent=CONSENT,
@@ -485,10 +488,10 @@ class StressRun:
                 op.error = f"{type(error).__name__}: {error}"
             self._record(op)
 
-        barrier_start = [threading.Thread(target=run, args=(copy,)) for copy in range(copies)]
-        for thread in barrier_start:
+        threads = [threading.Thread(target=run, args=(copy,)) for copy in range(copies)]
+        for thread in threads:
             thread.start()
-        self.threads.extend(barrier_start)
+        self.threads.extend(threads)
 
     def _tick(self) -> None:
         self._record(Op("tick", "beat task", time.time(), committed=time.time()))
@@ -540,13 +543,13 @@ class StressRun:
                     continue
                 if kind == "erase":
                     action = self._erase
-                    self.erased.add(email)
                 else:
                     action = self._one_click if self.rng.random() < 0.6 else self._api_unsubscribe
-                    self.unsubscribed.add(email)
                 done = self._twice(action, email) if self.rng.random() < 0.3 else [action(email)]
                 for op in done:
                     self._stop(email, op)
+                if any(not op.error for op in done):
+                    (self.erased if kind == "erase" else self.unsubscribed).add(email)
             elif kind == "import":
                 self._import()
             elif kind == "tick":
