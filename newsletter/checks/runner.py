@@ -24,7 +24,8 @@ def check_issue(
     message: bytes | None = None,
     readability_min: float = DEFAULT_MINIMUM_SCORE,
 ) -> CheckReport:
-    """Theme contrast and example details, the compiled email's accessibility, the raw message's line lengths, the words and acronyms.
+    """Theme contrast and example details, the compiled email's accessibility, the raw message's line
+    lengths, the words and acronyms.
 
     `rendered` must come from `render_issue(doc, ...)` with the same `theme`; `message` is the
     finished MIME message when there is one (the line-length check is skipped without it).

@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from newsletter.checks.contrast import MINIMUM_RATIO, THEME_PAIRS, contrast_ratio
 from newsletter.checks.placeholders import placeholder_findings
@@ -133,8 +134,9 @@ def _read_form(current: Theme) -> tuple[dict[str, str], dict[str, str], dict[str
         errors["contact_email"] = "Enter the contact email as an address, such as localoffer@yourcouncil.gov.uk."
     if values["contact_phone"] and "contact_phone" not in errors and not _PHONE.match(values["contact_phone"]):
         errors["contact_phone"] = "Enter the phone number with digits and spaces only, such as 0300 123 4567."
-    if values["privacy_url"] and "privacy_url" not in errors and (
-            not values["privacy_url"].lower().startswith("https://") or any(c.isspace() for c in values["privacy_url"])):
+    privacy = values["privacy_url"]
+    if privacy and "privacy_url" not in errors and (
+            not privacy.lower().startswith("https://") or any(c.isspace() for c in privacy)):
         errors["privacy_url"] = "Enter the privacy notice's full address, starting https://."
     for name in COLOURS:
         value = request.form.get(name, "").strip()
@@ -239,15 +241,22 @@ def reset_theme() -> Any:
 
 
 def _store(overrides: dict[str, Any]) -> None:
-    with pages.session_scope() as session:
-        row = session.get(ThemeSettings, 1, with_for_update=True)
-        if row is None:
-            row = ThemeSettings(id=1, version=0)
-            session.add(row)
-        row.overrides = json.dumps(overrides, sort_keys=True)
-        row.version = (row.version or 0) + 1
-        row.updated_at = utcnow()
-        row.updated_by = current_user().name[:200]
+    """Write the one row; the second of two first-ever saves at once finds the row made and updates it."""
+    for attempt in (1, 2):
+        try:
+            with pages.session_scope() as session:
+                row = session.get(ThemeSettings, 1, with_for_update=True)
+                if row is None:
+                    row = ThemeSettings(id=1, version=0)
+                    session.add(row)
+                row.overrides = json.dumps(overrides, sort_keys=True)
+                row.version = (row.version or 0) + 1
+                row.updated_at = utcnow()
+                row.updated_by = current_user().name[:200]
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 __all__ = ["theme_page", "contrast_errors", "LOGO_MAX_BYTES"]

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from newsletter.config import Settings
@@ -29,16 +30,19 @@ from tests.web.test_composer import EVERY_BLOCK, _add, _new_issue, _version
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
-ERROR = re.compile(r'<p class="field-error" id="error-([a-z_]+)"><span class="visually-hidden">Error:</span> ([^<]*)</p>')
+ERROR = re.compile(r'<p class="field-error" id="error-([a-z_]+)">'
+                   r'<span class="visually-hidden">Error:</span> ([^<]*)</p>')
 
 
 def _form(client: TeamClient) -> dict[str, str]:
     """Every field as the page shows it now."""
     page = client.get("/team/theme").get_data(as_text=True)
-    values = dict(re.findall(r'<input id="field-[a-z_]+" name="([a-z_]+)" type="(?:text|email|tel|url)" value="([^"]*)"', page))
+    values = dict(re.findall(r'<input id="field-[a-z_]+" name="([a-z_]+)" type="(?:text|email|tel|url)" '
+                             r'value="([^"]*)"', page))
     found = re.search(r'<textarea id="field-footer_text" name="footer_text"[^>]*>([^<]*)</textarea>', page)
     values["footer_text"] = found.group(1) if found else ""
-    return {name: value.replace("&amp;", "&").replace("&#39;", "'").replace("&quot;", '"') for name, value in values.items()}
+    return {name: value.replace("&amp;", "&").replace("&#39;", "'").replace("&quot;", '"')
+            for name, value in values.items()}
 
 
 def _save(client: TeamClient, **changes: object) -> tuple[int, str]:
@@ -151,7 +155,8 @@ def test_a_colour_pair_under_4_5_to_1_is_refused_naming_the_pair_and_ratio(
     status, page = _save(approver, muted_colour="#787878")
     assert "Small print colour on the background: 4.4 to 1; it needs 4.5 to 1" in _errors(page)["muted_colour"]
     status, page = _save(approver, button_text_colour="#ffffff", accent_colour="#f0a000")
-    assert _errors(page) == {"button_text_colour": "Button text colour on the button colour: 2.1 to 1; it needs 4.5 to 1"}
+    assert _errors(page) == {
+        "button_text_colour": "Button text colour on the button colour: 2.1 to 1; it needs 4.5 to 1"}
     assert _save(approver, link_colour="#003078")[0] == 302
     assert get_theme().link_colour == "#003078"
 
@@ -260,3 +265,24 @@ def test_the_shipped_example_theme_is_all_placeholders_and_the_test_theme_none()
     assert len(example) == 5 and "the made-up town “Anytown” in “Organisation name”" in example[0]
     assert len(placeholder_findings(Theme())) == 2
     assert placeholder_findings(load_theme(Path(ROOT / "tests" / "data" / "theme.yaml"))) == []
+
+
+def test_markup_in_the_footer_is_shown_as_words_and_the_form_needs_its_token(
+        as_user: Callable[[str], TeamClient], team: Team) -> None:
+    approver = as_user(team.approver)
+    assert approver.post("/team/theme", {**_form(approver), "masthead": "x"}, csrf=False).status_code == 400
+    status, _ = _save(approver, footer_text='<script>alert(1)</script> & <a href="javascript:x">call us</a>',
+                      organisation='Brackenfield "Local Offer" <team>',
+                      privacy_url='https://www.brackenfield.gov.uk/privacy?a=1&b="2"')
+    assert status == 302
+    slug = _new_issue(approver)
+    _add(approver, slug, EVERY_BLOCK[1])
+    for view in ("/preview/email", "/preview/web"):
+        page = approver.get(f"/team/issues/{slug}{view}").get_data(as_text=True)
+        assert "<script>alert(1)" not in page and '<a href="javascript:x"' not in page, view
+        assert "&lt;team&gt;" in page, view
+        if view.endswith("email"):  # the web view's footer has no footer text
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        root = lxml.html.fromstring(page)
+        assert not root.xpath("//team"), view
+        assert root.xpath("//a[@href='https://www.brackenfield.gov.uk/privacy?a=1&b=\"2\"']"), view
