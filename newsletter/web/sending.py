@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, session as browser_session, url_for
 from sqlalchemy.orm import Session
 
 from newsletter import localtime
@@ -118,6 +118,11 @@ def campaign(campaign_id: int) -> str:
         except campaigns.CampaignNotFound:
             abort(404)
         progress = _progress_dict(campaigns.progress(session, campaign_id))
+        waiting = browser_session.get("_flashes", [])
+        if progress["state"] not in ("running", "scheduled") and any(kind == "progress" for kind, _ in waiting):
+            # Finished (or paused, or stopped) before this page was first shown: "Sending has started."
+            # would already be untrue. Flask keeps messages in the session until a page shows them.
+            browser_session["_flashes"] = [(kind, text) for kind, text in waiting if kind != "progress"]
         return render_team("campaign.html.j2", title=f"Campaign {campaign_id}: {found.issue.title}", campaign=found,
                            progress=progress)
 

@@ -61,6 +61,11 @@ def test_retry_failed_only_when_something_failed_and_started_only_while_sending(
         runner.close()
     page = approver.get(campaign_url).get_data(as_text=True)
     assert "Sending has started." not in page
+    # Finished before the page was first shown: the message is not shown at all.
+    with approver.client.session_transaction() as browser:
+        browser["_flashes"] = [("progress", "Sending has started."), ("message", "Something else.")]
+    page = approver.get(campaign_url).get_data(as_text=True)
+    assert "Sending has started." not in page and "Something else." in page
     retry = page.split('action="' + campaign_url + '/retry-failed"', 1)[1].split(">", 1)[0]
     assert "hidden" in retry and "data-needs-failed" in retry
     campaign_id = int(campaign_url.rsplit("/", 1)[1])
