@@ -86,9 +86,15 @@ def load_theme(path: Path | None) -> Theme:
         return Theme.model_validate(raw)
     except FileNotFoundError:
         raise SettingsError(f"setting NEWSLETTER_THEME_FILE is invalid: {path} does not exist") from None
-    except (yaml.YAMLError, ValidationError) as error:
+    except yaml.YAMLError as error:
         first = str(error).splitlines()
         raise SettingsError(f"setting NEWSLETTER_THEME_FILE is invalid: {' '.join(first[:3])}") from None
+    except ValidationError as error:
+        from newsletter.issues.blocks import plain_message
+
+        problems = "; ".join(f"{'.'.join(str(part) for part in item['loc']) or 'the file'} {plain_message(item)}"
+                             for item in error.errors()[:3])
+        raise SettingsError(f"setting NEWSLETTER_THEME_FILE is invalid: {path}: {problems}") from None
 
 
 @functools.cache

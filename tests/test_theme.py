@@ -56,3 +56,18 @@ def test_no_database_or_no_table_means_the_file_alone(settings: Settings, tmp_pa
     with engine_for(f"sqlite:///{empty}").connect():
         pass
     assert with_overrides(base, f"sqlite:///{empty}") is base
+
+
+def test_a_theme_file_with_a_mistake_stops_start_up_with_one_plain_line(tmp_path: Path) -> None:
+    import pytest
+
+    from newsletter.config import SettingsError
+
+    bad = tmp_path / "theme.yaml"
+    bad.write_text('organisation: "Brackenfield\\r\\nBcc: x@y.test"\ntext_colour: red\n', encoding="utf-8")
+    with pytest.raises(SettingsError) as raised:
+        load_theme(bad)
+    message = str(raised.value)
+    assert "\n" not in message and "NEWSLETTER_THEME_FILE" in message
+    assert "organisation must be one line" in message and "text_colour" in message
+    assert "String should" not in message and "Value error" not in message and "pydantic" not in message
