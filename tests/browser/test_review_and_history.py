@@ -71,7 +71,18 @@ def test_a_parent_on_a_phone_sends_a_comment_without_a_name_by_keyboard(phone: P
     page = phone
     page.goto(issue[1])
     assert_accessible(page, "review-phone")
-    _open_whole_issue_box(page)
+    # From the top of the page: the skip link, the masthead's link, then the way to the whole-issue box.
+    presses = 0
+    while presses < 5:
+        page.keyboard.press("Tab")
+        presses += 1
+        if page.evaluate("document.activeElement.textContent").startswith("Go to the box for comments"):
+            break
+    assert presses <= 3, f"{presses} key presses to reach the whole-issue comment box"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator("#general summary")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("#author-general")).to_have_accessible_name("Your name (optional)")
     page.keyboard.press("Tab")  # the name: left empty
     page.keyboard.press("Tab")
