@@ -1,9 +1,10 @@
 """The few emails this package sends itself: confirm your subscription, you are already subscribed, your link.
 
 These are one-off messages, not issues: they go through the transport this package is handed
-(subscribers/mailer.py; the newsletter's own SMTP or outbox transport) but are built with the email package, which is fine
-at this volume. Plain text comes first and the HTML part says the same in the same order, with
-`lang` set and a link whose text makes sense on its own, for screen reader users.
+(subscribers/mailer.py: the newsletter's own SMTP or outbox transport) but are built with the
+email package, which is fine at this volume. Plain text comes first and the HTML part says the
+same in the same order, with `lang` set and a link whose text makes sense on its own, for screen
+reader users.
 
 Callers send *after* committing: an SMTP conversation must not hold a database transaction open.
 """
@@ -139,9 +140,8 @@ def build_notice(settings: Settings, notice: Notice, organisation: str = "the Lo
     return message.as_bytes(policy=SMTP_POLICY)
 
 
-def send_notice(settings: Settings, notice: Notice, transport: Mailer | None = None,
-                organisation: str | None = None) -> None:
-    """Build and hand over one notice. Raises the transport's error if the server refuses it.
+def send_notice(settings: Settings, notice: Notice, transport: Mailer, organisation: str | None = None) -> None:
+    """Build one notice and hand it to `transport`. Raises the transport's error if the server refuses it.
 
     `organisation` is the theme's name for the sender; without it the process's theme is read.
     """
@@ -149,21 +149,8 @@ def send_notice(settings: Settings, notice: Notice, transport: Mailer | None = N
         from newsletter.theme import get_theme
 
         organisation = get_theme().organisation
-    own = transport is None
-    if transport is None:
-        # Only the `subscribers add` command still calls without a transport; it moves to newsletter/cli/,
-        # which hands one in, and then this fallback goes.
-        from newsletter.delivery.transport import transport_for
-
-        transport = transport_for(settings)
-    try:
-        envelope_from = parseaddr(settings.from_address)[1]
-        transport.send(envelope_from, notice.to, build_notice(settings, notice, organisation))
-    finally:
-        if own:
-            close = getattr(transport, "close", None)
-            if close is not None:
-                close()
+    envelope_from = parseaddr(settings.from_address)[1]
+    transport.send(envelope_from, notice.to, build_notice(settings, notice, organisation))
 
 
 def mail_notice(settings: Settings, notice: Notice, outgoing: Outgoing, organisation: str | None = None) -> None:

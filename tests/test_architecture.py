@@ -20,13 +20,7 @@ from tests.conftest import ROOT
 PACKAGES = ("newsletter", "subscribers")
 SUBSCRIBERS_MAY_NOT_USE = ("newsletter.web", "newsletter.delivery")
 NEWSLETTER_MAY_USE = ("subscribers.api", "subscribers.errors")
-# The `lists` and `subscribers` commands are moving into newsletter/cli/, where they go through the API;
-# until then the old module and the line that registers it are the only exceptions.
-MOVING = {
-    ("subscribers.cli", "newsletter.delivery.transport"),
-    ("subscribers.notify", "newsletter.delivery.transport"),
-    ("newsletter.cli", "subscribers.cli"),
-}
+
 
 
 def _modules() -> dict[str, Path]:
@@ -99,7 +93,7 @@ def test_subscribers_imports_nothing_from_the_web_app_or_delivery() -> None:
         f"{module} imports {name}"
         for module, path in MODULES.items() if _within(module, "subscribers")
         for name in _imports(module, path, top_level_only=False)
-        if any(_within(name, wall) for wall in SUBSCRIBERS_MAY_NOT_USE) and (module, name) not in MOVING
+        if any(_within(name, wall) for wall in SUBSCRIBERS_MAY_NOT_USE)
     )
     assert broken == []
 
@@ -110,7 +104,6 @@ def test_newsletter_uses_subscribers_only_through_its_api() -> None:
         for module, path in MODULES.items() if _within(module, "newsletter")
         for name in _imports(module, path, top_level_only=False)
         if _within(name, "subscribers") and not any(_within(name, allowed) for allowed in NEWSLETTER_MAY_USE)
-        and (module, name) not in MOVING
     )
     assert broken == []
 
