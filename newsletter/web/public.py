@@ -8,16 +8,15 @@ in its local storage, and never sent to us.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_file
+from flask import Blueprint, Response, abort, redirect, request, send_file
 from markupsafe import escape
 
-from newsletter.db import session_scope
 from newsletter.issues import service, store
 from newsletter.issues.media import resolve_media_path
 from newsletter.render.archive import entries, render_archive, render_feed
 from newsletter.render.statement import render_statement
-from newsletter.theme import get_theme
 from newsletter.tokens import BadToken, unsign
+from newsletter.web import pages
 
 public = Blueprint("public", __name__)
 
@@ -28,10 +27,6 @@ PREVIEW_MAX_AGE = 14 * 24 * 3600
 READER_SCRIPT = "reader.js"
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["NEWSLETTER_SETTINGS"]
-
-
 def _with_reading_options(html: str) -> str:
     """Add the script that switches on the reading options to a public page as the web app serves it.
 
@@ -39,7 +34,7 @@ def _with_reading_options(html: str) -> str:
     `publish` write them as they are), so the one first-party file is added here, on the way out. The
     page is complete without it: the options stay hidden until the script shows them.
     """
-    src = escape(f"{_settings().base_url}/static/{READER_SCRIPT}")
+    src = escape(f"{pages.settings().base_url}/static/{READER_SCRIPT}")
     return html.replace("</head>", f'  <script src="{src}" defer></script>\n</head>', 1)
 
 
@@ -51,31 +46,31 @@ def home() -> Response:
 @public.get("/issues/")
 def archive() -> str:
     query = request.args.get("q", "").strip()
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issues = store.sent_issues(session)
         if query:
             needle = query.casefold()
             issues = [i for i in issues if needle in f"{i.title} {i.preheader}".casefold()]
-        items = entries(issues, _settings())
-    return _with_reading_options(render_archive(items, get_theme(), _settings(), query=query))
+        items = entries(issues, pages.settings())
+    return _with_reading_options(render_archive(items, pages.theme(), pages.settings(), query=query))
 
 
 @public.get("/issues/feed.atom")
 def feed() -> Response:
-    with session_scope() as session:
-        items = entries(store.sent_issues(session), _settings())
-    body = render_feed(items, get_theme(), _settings())
+    with pages.session_scope() as session:
+        items = entries(store.sent_issues(session), pages.settings())
+    body = render_feed(items, pages.theme(), pages.settings())
     return Response(body, mimetype="application/atom+xml")
 
 
 @public.get("/issues/<slug>")
 @public.get("/issues/<slug>/")
 def web_view(slug: str) -> Response:
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = store.find_issue(session, slug)
         if issue is None or not service.is_public(issue):
             abort(404)
-        html = service.rendered(issue, get_theme(), _settings()).web_html
+        html = service.rendered(issue, pages.theme(), pages.settings()).web_html
     response = Response(_with_reading_options(html), mimetype="text/html")
     response.cache_control.public = True
     response.cache_control.max_age = 300
@@ -86,14 +81,14 @@ def web_view(slug: str) -> Response:
 def preview(token: str) -> Response:
     """A draft's web view for whoever holds a signed link (the team, reviewers); never indexed."""
     try:
-        slug = unsign(PREVIEW_PURPOSE, token, max_age=PREVIEW_MAX_AGE)
+        slug = unsign(PREVIEW_PURPOSE, token, max_age=PREVIEW_MAX_AGE, secret=pages.settings().secret_key)
     except BadToken as error:
         abort(400, description=str(error))
-    with session_scope() as session:
+    with pages.session_scope() as session:
         issue = store.find_issue(session, slug)
         if issue is None:
             abort(404)
-        html = service.rendered(issue, get_theme(), _settings()).web_html
+        html = service.rendered(issue, pages.theme(), pages.settings()).web_html
     response = Response(_with_reading_options(html), mimetype="text/html")
     response.headers["X-Robots-Tag"] = "noindex"
     response.cache_control.no_store = True
@@ -104,12 +99,12 @@ def preview(token: str) -> Response:
 @public.get("/accessibility/")
 def accessibility() -> str:
     """The accessibility statement the Public Sector Bodies Accessibility Regulations 2018 ask for."""
-    return _with_reading_options(render_statement(get_theme(), _settings()))
+    return _with_reading_options(render_statement(pages.theme(), pages.settings()))
 
 
 @public.get("/media/<name>")
 def media(name: str) -> Response:
-    path = resolve_media_path(name, _settings().media_dir)
+    path = resolve_media_path(name, pages.settings().media_dir)
     if path is None:
         abort(404)
     response = send_file(path, max_age=365 * 24 * 3600)
@@ -119,11 +114,7 @@ def media(name: str) -> Response:
 @public.get("/test-link")
 def test_link() -> str:
     """Where a test copy's personal links lead: they must work as links, and change nobody's subscription."""
-    from newsletter.render.pipeline import web_page_context
-    from newsletter.render.templating import environment
-
-    context = web_page_context(get_theme(), _settings())
-    context.update(code=200, name="Test copy", page_heading="This link is from a test copy",
-                   description="In a reader's copy this link lets them unsubscribe or choose their lists. "
-                               "In a test copy it changes nothing for anyone.")
-    return environment().get_template("web/error.html.j2").render(context)
+    return pages.render_page("error.html.j2", code=200, name="Test copy",
+                             page_heading="This link is from a test copy",
+                             description="In a reader's copy this link lets them unsubscribe or choose their lists. "
+                                         "In a test copy it changes nothing for anyone.")

@@ -1,9 +1,10 @@
 """Public pages for subscribers: sign up, confirm, one-click unsubscribe, the preference centre.
 
 Thin views: they read the form, call the subscribers package through its API (subscribers/api.py:
-signup, preferences, unsubscribe, erasure) and render a page. Pages that a personal link opens are never cached or indexed. Every form carries the
-app-wide CSRF token (newsletter/web/csrf.py) except the RFC 8058 one-click POST, which mail
-providers send with no cookies; the signed token in its address is its protection.
+signup, preferences, unsubscribe, erasure) and render a page. Pages that a personal link opens are
+never cached or indexed. Every form carries the app-wide CSRF token (newsletter/web/csrf.py) except
+the RFC 8058 one-click POST, which mail providers send with no cookies; the signed token in its
+address is its protection.
 """
 
 from __future__ import annotations

@@ -127,10 +127,9 @@ def test_accessibility_statement_follows_the_model_and_uses_the_theme(client: Fl
     assert STATEMENT_PREPARED.isoformat() in tree.xpath("//main//time/@datetime")
 
 
-def test_statement_shows_the_phone_number_when_the_theme_has_one(db: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsletter.web import public
-
+def test_statement_shows_the_phone_number_when_the_theme_has_one(db: Settings) -> None:
     themed = get_theme().model_copy(update={"contact_phone": "01632 960 123", "organisation": "Anytown Council"})
-    monkeypatch.setattr(public, "get_theme", lambda: themed)
-    page = create_app(db).test_client().get("/accessibility").get_data(as_text=True)
+    app = create_app(db)
+    app.config["NEWSLETTER_THEME"] = themed  # the app's own theme, as create_app read it from the theme file
+    page = app.test_client().get("/accessibility").get_data(as_text=True)
     assert 'href="tel:01632960123"' in page and "Anytown Council runs this website" in page
