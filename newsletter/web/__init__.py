@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.bounces import bounces
     from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
+    from newsletter.web.history import versions as history
     from newsletter.web.limits import init_limits, too_large_message
     from newsletter.web.pages import render_page
     from newsletter.web.public import public
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.subscriptions import subscriptions
     from newsletter.web.team_lists import team_lists
     from newsletter.web.team_users import team_users
+    from newsletter.web.theme_page import theme_page
 
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -61,8 +63,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     init_limits(app)
     init_csrf(app)
     init_auth(app)
-    for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users):
+    for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users, theme_page):
         app.register_blueprint(blueprint)
+    app.register_blueprint(history)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
