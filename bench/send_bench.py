@@ -161,7 +161,9 @@ def main() -> None:
                                           stdout=open(folder / "beat.log", "wb"), stderr=subprocess.STDOUT,
                                           start_new_session=True))
         # The clock starts when every worker answers, so start-up is not counted as sending time.
-        from newsletter.delivery.celery_app import app as celery_app
+        from newsletter.delivery.celery_app import make_celery
+
+        celery_app = make_celery()
 
         ready = time.monotonic() + 60
         while len(celery_app.control.ping(timeout=0.5)) < args.workers:
