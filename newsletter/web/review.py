@@ -149,7 +149,8 @@ def _review_page(session: Session, link: Any, issue: Any, token: str, *, status:
     context["noindex"] = True
     keys = editing.keys_of(issue)
     block_titles = {t: f.title for t, f in FORMS.items()}
-    labels = {k: f"part {i + 1} ({block_titles[b['type']].lower()})" for i, (k, b) in enumerate(zip(keys, issue.blocks))}
+    labels = {key: f"part {i + 1} ({block_titles[block['type']].lower()})"
+              for i, (key, block) in enumerate(zip(keys, issue.blocks))}
     labels[""] = "the whole newsletter"
     if key not in labels:
         key = ""

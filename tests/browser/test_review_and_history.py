@@ -99,7 +99,8 @@ def test_a_parent_on_a_phone_sends_a_comment_without_a_name_by_keyboard(phone: P
     assert_accessible(page, "review-phone-after-comment")
 
 
-def test_a_parent_on_a_phone_sees_a_mistake_at_the_top_and_keeps_their_words(phone: Page, issue: tuple[str, str]) -> None:
+def test_a_parent_on_a_phone_sees_a_mistake_at_the_top_and_keeps_their_words(phone: Page,
+                                                                              issue: tuple[str, str]) -> None:
     page = phone
     page.goto(issue[1])
     _open_whole_issue_box(page)

@@ -58,7 +58,8 @@ def test_every_kind_of_save_is_a_version_with_its_words(db: Settings) -> None:
                                                       preheader=issue.preheader, language=issue.language,
                                                       date=issue.issue_date))
     found = _descriptions()
-    assert found[-1] == ("command line", "Created the issue with %d blocks" % len(yaml.safe_load(EXAMPLE.read_text())["blocks"]))
+    count = len(yaml.safe_load(EXAMPLE.read_text())["blocks"])
+    assert found[-1] == ("command line", f"Created the issue with {count} blocks")
     assert [d for _, d in reversed(found[:-1])] == [
         f"Edited block 4 ({fourth})",
         found[-3][1],

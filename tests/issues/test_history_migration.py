@@ -1,4 +1,4 @@
-"""Migration 0011 makes the version and draft tables the models describe, and gives each existing issue a first version."""
+"""Migration 0011 makes the version and draft tables the models describe, and gives each issue a first version."""
 
 from __future__ import annotations
 

@@ -45,8 +45,9 @@ def _issue(author_email: str) -> list[str]:
 def _link(editor: TeamClient) -> str:
     shared = editor.post(f"/team/issues/{SLUG}/review-links", {"label": "Parent Carer Forum"})
     page = editor.get(shared.headers["Location"]).get_data(as_text=True)
-    url = re.search(r'id="field-review-url" type="text" readonly value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    return "/" + html.unescape(url).split("/", 3)[3]
+    found = re.search(r'id="field-review-url" type="text" readonly value="([^"]+)"', page)
+    assert found is not None
+    return "/" + html.unescape(found.group(1)).split("/", 3)[3]
 
 
 def _comments() -> list[tuple[str, str, str]]:
@@ -107,8 +108,8 @@ def test_a_refused_comment_keeps_the_text_and_says_why_at_the_top(
         assert summary < page.index("<article") and 'data-focus-on-load' in page[summary:summary + 200]
         assert f'href="#body-{fid}"' in page and words in page
         assert f'id="body-{fid}"' in page and 'aria-invalid="true"' in page
-        kept = re.search(rf'<textarea id="body-{fid}"[^>]*>([^<]*)</textarea>', page).group(1)  # type: ignore[union-attr]
-        assert kept == body
+        kept = re.search(rf'<textarea id="body-{fid}"[^>]*>([^<]*)</textarea>', page)
+        assert kept is not None and kept.group(1) == body
         assert f'id="author-{fid}"' in page and 'value="Sam"' in page
     assert _comments() == []
 
@@ -175,7 +176,8 @@ def test_submitting_with_unresolved_comments_asks_first_with_the_count(
         assert store.get_issue(session, SLUG).status.value == "draft"
     # A new comment since the question was asked asks again, with the new count.
     anonymous.post(f"{path}/comments", {"block": "", "author": "", "body": "Three"})
-    assert "3 review comments" in editor.post(f"/team/issues/{SLUG}/submit", {"unresolved_seen": "2"}).get_data(as_text=True)
+    again = editor.post(f"/team/issues/{SLUG}/submit", {"unresolved_seen": "2"})
+    assert "3 review comments" in again.get_data(as_text=True)
     done = editor.post(f"/team/issues/{SLUG}/submit", {"unresolved_seen": "3"})
     assert done.status_code == 302
     with session_scope() as session:
