@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, request
@@ -243,6 +244,8 @@ def unsubscribe(token: str) -> Response:
             api.unsubscribe_by_token(session, settings(), token, source)
             target = api.target_of(session, settings(), token)
             prefs = api.preferences_url(settings(), target.subscriber) if target.subscriber else None
+            still_on = ([choice.mailing_list.name for choice in api.preference_choices(session, target.subscriber)
+                         if choice.chosen] if target.subscriber and from_page else [])
     except BadToken as error:
         if from_page:
             return _bad_link(error, kind="unsubscribe")
@@ -250,10 +253,13 @@ def unsubscribe(token: str) -> Response:
     if not from_page:
         # A mail provider, not a person: 200 and no page (RFC 8058 section 3.2).
         return Response("", 200, mimetype="text/plain")
+    # Someone on several lists should not have to guess whether they will hear from us again.
+    still = (f"You still get: {', '.join(still_on)}. You can stop those too on your email choices page." if still_on
+             else "You are not on any of our other lists, so we will not email you again.")
     return _message(
         "You have unsubscribed",
         [("We will not send you those emails again. It can take a moment for any email already on its way to "
-         "arrive.")],
+         "arrive."), still],
         links_=[(prefs, "Changed your mind? Change your email choices")] if prefs else [], role="status",
     )
 
@@ -374,6 +380,42 @@ def download_data(token: str) -> Response:
     response.cache_control.no_store = True
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+# What each line of the consent log and each status means, in the words of the person reading it.
+_ACTIONS = {"subscribe": "Asked to join", "confirm": "Confirmed", "preferences": "Changed choices",
+            "unsubscribe": "Unsubscribed", "erase": "Asked to be erased", "bounce": "Emails could not be delivered",
+            "complaint": "Marked an email as spam", "purge": "Request not confirmed, removed"}
+_SOURCES = {"form": "the sign-up form", "import": "a list the team imported", "admin": "the team",
+            "one-click": "the unsubscribe button in your email app", "unsubscribe-page": "the unsubscribe page",
+            "mailto": "an unsubscribe email", "preference-centre": "your email choices page",
+            "bounce": "your mail server", "complaint": "your email provider", "system": "the service"}
+_STATUSES = {"active": "You can get our emails", "unsubscribed": "You left all our emails",
+             "bounced": "Our emails to you could not be delivered", "complained": "You marked an email as spam",
+             "confirmed": "You get these emails", "unconfirmed": "Waiting for you to confirm"}
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@subscriptions.get("/p/<token>/data")
+def show_data(token: str) -> Response:
+    """The same details as data.json, to read on the page (UK GDPR article 15: in a clear and plain form)."""
+    try:
+        with session_scope() as session:
+            subscriber = _subscriber_for(session, token)
+            if subscriber is None:
+                return _gone()
+            data = api.personal_data(session, subscriber)
+    except BadToken as error:
+        return _bad_link(error, kind="preferences")
+    subscriptions_ = [{**row, "since": _moment(row["since"]), "confirmed_at": _moment(row["confirmed_at"]),
+                       "unsubscribed_at": _moment(row["unsubscribed_at"])} for row in data["subscriptions"]]
+    history = [{**entry, "at": _moment(entry["at"]), "action": _ACTIONS.get(entry["action"], entry["action"]),
+                "source": _SOURCES.get(entry["source"], entry["source"])} for entry in data["consent_log"]]
+    return _page("my_data.html.j2", personal=True, token=token, data=data, subscriptions=subscriptions_,
+                 history=history, statuses=_STATUSES, created=_moment(data["created_at"]))
 
 
 @subscriptions.get("/p/<token>/erase")
