@@ -132,6 +132,8 @@ def _insert_unnest(session: Session, table_name: str, rows: list[dict[str, Any]]
     2,000-row batch costs one json.dumps.
     """
     columns = ", ".join(rows[0])
-    sql = (f"INSERT INTO {table_name} ({columns}) SELECT {columns} "
+    # Table and column names come from this code's own table definitions, never from input; the values
+    # travel as one bound JSON parameter.
+    sql = (f"INSERT INTO {table_name} ({columns}) SELECT {columns} "  # nosec B608
            f"FROM json_populate_recordset(CAST(NULL AS {table_name}), CAST(:rows AS JSON)) {on_conflict}")
     return session.execute(text(sql), {"rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))})

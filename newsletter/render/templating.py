@@ -16,6 +16,7 @@ from newsletter.render import markdown
 
 
 def _autoescape(name: str | None) -> bool:
+    # Every template escapes but the plain-text parts (.txt.j2), where HTML escaping would show as "&amp;".
     return not (name or "").endswith(".txt.j2")
 
 
@@ -23,7 +24,7 @@ def _autoescape(name: str | None) -> bool:
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir())),
-        autoescape=_autoescape,
+        autoescape=_autoescape,  # nosec B701
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

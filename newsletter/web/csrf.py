@@ -69,7 +69,7 @@ def csrf_token() -> str:
 
 def csrf_field() -> Markup:
     """The hidden input every form includes: `{{ csrf_field() }}`."""
-    return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(csrf_token())}">')
+    return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(csrf_token())}">')  # nosec B704
 
 
 def _same_origin() -> bool:
