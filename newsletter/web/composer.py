@@ -23,6 +23,7 @@ from newsletter.checks.report import CheckReport, Finding
 from newsletter.checks.runner import check_issue
 from newsletter.delivery import campaigns
 from newsletter.issues import editing, store, workflow
+from newsletter.issues import approval_mail
 from newsletter.issues.blocks import BLOCK_TYPES, InvalidIssue
 from newsletter.issues.media import MediaError, store_bytes
 from newsletter.issues.models import Issue, IssueStatus
@@ -30,6 +31,7 @@ from newsletter.issues.service import rendered
 from newsletter.render import markdown
 from newsletter.review import service as review
 from newsletter.web import pages
+from newsletter.web import review as review_pages
 from newsletter.web.auth import approver_required, current_user, login_required
 from newsletter.web.blockforms import FORMS, block_from_form, form_values, summary
 from newsletter.web.pages import render_team
@@ -175,7 +177,7 @@ def edit(slug: str) -> str:
         comments = review.comments_by_block(session, issue.id)
         rows = _rows(issue, report, comments)
         names = _users(session, issue.created_by_id, issue.approved_by_id)
-        links = review.active_links(session, issue.id)
+        links = review.active_links(session, issue.id, pages.settings())
         general = comments.get("", [])
         return render_team(
             "editor.html.j2", title=f"Edit: {issue.title}", issue=issue, rows=rows, report=report,
@@ -381,11 +383,15 @@ def delete(slug: str) -> Response:
     return redirect(url_for("composer.issues"))
 
 
-def _step(slug: str, move: Callable[[Session, Issue], None], done: str) -> Response:
+def _step(slug: str, move: Callable[[Session, Issue], None], done: str,
+          tell: approval_mail.Event | None = None) -> Response:
     """One move along the lifecycle; a move the lifecycle or the rules do not allow is said, not raised."""
     with pages.session_scope() as session:
         try:
-            move(session, _issue(session, slug))
+            issue = _issue(session, slug)
+            move(session, issue)
+            if tell is not None:
+                review_pages.tell_team(session, tell, issue)
             flash(done)
         except (store.InvalidTransition, workflow.NotAllowed) as error:
             flash(str(error), "error")
@@ -395,7 +401,11 @@ def _step(slug: str, move: Callable[[Session, Issue], None], done: str) -> Respo
 @composer.route("/issues/<slug>/submit", methods=["POST"])
 @login_required
 def submit(slug: str) -> Response:
-    return _step(slug, lambda _, issue: workflow.submit(issue), "Submitted for review. An approver can now approve it.")
+    unresolved = review_pages.confirm_before_submit(slug)
+    if unresolved is not None:
+        return unresolved
+    return _step(slug, lambda _, issue: workflow.submit(issue), "Submitted for review. An approver can now approve it.",
+                 approval_mail.Event.SUBMITTED)
 
 
 def _approve(session: Session, issue: Issue) -> None:
@@ -416,13 +426,14 @@ def _approve(session: Session, issue: Issue) -> None:
 @composer.route("/issues/<slug>/approve", methods=["POST"])
 @approver_required
 def approve(slug: str) -> Response:
-    return _step(slug, _approve, "Approved. It can now be scheduled or sent.")
+    return _step(slug, _approve, "Approved. It can now be scheduled or sent.", approval_mail.Event.APPROVED)
 
 
 @composer.route("/issues/<slug>/return", methods=["POST"])
 @login_required
 def return_to_draft(slug: str) -> Response:
-    return _step(slug, lambda _, issue: workflow.back_to_draft(issue), "Back to draft.")
+    return _step(slug, lambda _, issue: workflow.back_to_draft(issue), "Back to draft.",
+                 approval_mail.Event.SENT_BACK)
 
 
 @composer.route("/issues/<slug>/test-send", methods=["POST"])

@@ -405,7 +405,8 @@ def test_send_shows_the_count_then_sends_and_reports_progress(as_user: Callable[
         runner.close()
     progress = approver.get(campaign_url + "/progress.json").get_json()
     assert progress["counts"]["sent"] == 6 and progress["state"] == "finished"
-    assert len(list(db.outbox_dir.glob("*.eml"))) == 6
+    # The author's "Approved" email goes to the same outbox, from its own thread; count the copies.
+    assert len([p for p in db.outbox_dir.glob("*.eml") if b"Subject: Approved: " not in p.read_bytes()]) == 6
     assert "Finished" in approver.get(campaign_url).get_data(as_text=True)
     assert editor.post(campaign_url + "/retry-failed").status_code == 403
 
