@@ -49,6 +49,15 @@ def to_html(markdown: str, name: str = "") -> str:
     return NAME_TAG.sub(name, html)
 
 
+# How the composer's text editor shows the reader's name: a label that is kept whole while editing.
+EDITOR_NAME = '<span class="name-token" data-token="name" contenteditable="false">reader\'s name</span>'
+
+
+def to_editor_html(markdown: str) -> str:
+    """Markdown as the composer's text editor shows it: sanitised as the email is, the name as a label."""
+    return to_html(markdown, name=EDITOR_NAME)
+
+
 def strip_markup(text: str) -> str:
     """Plain words of a short markdown string (used for checks and feed summaries)."""
     return nh3.clean(_parser().render(text), tags=set()).strip()

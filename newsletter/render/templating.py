@@ -32,6 +32,7 @@ def environment() -> Environment:
     )
     env.filters["wrap"] = markdown.wrap
     env.filters["md_text"] = markdown.to_text
+    env.filters["editor_html"] = markdown.to_editor_html
     # Team pages show every moment on the team's clock, with its zone ("1 July 2026 at 09:00 BST").
     env.filters["local"] = lambda moment, pattern="%-d %B %Y at %H:%M": localtime.shown(moment, pattern)
     return env

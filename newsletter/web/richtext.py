@@ -21,13 +21,9 @@ from newsletter.web.links_input import AddressProblem, normalise_address
 
 richtext = Blueprint("richtext", __name__, url_prefix="/richtext")
 
-# The reader's name as the editor shows it: a chip that reads "reader's name", kept whole while editing.
-NAME_CHIP = '<span class="name-token" data-token="name" contenteditable="false">reader\'s name</span>'
-
-
-def editor_html(text: str) -> str:
-    """Stored Markdown as the editor's HTML: sanitised as the email is, the reader's name as a chip."""
-    return markdown.to_html(text, name=NAME_CHIP)
+# The reader's name as the editor shows it: a label that reads "reader's name", kept whole while editing.
+NAME_CHIP = markdown.EDITOR_NAME
+editor_html = markdown.to_editor_html
 
 
 def _too_large() -> tuple[Response, int]:

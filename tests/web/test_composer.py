@@ -35,9 +35,10 @@ EVERY_BLOCK = [
      "link_label": "Read Sam's story", "link_url": "https://example.org/sam"},
     {"type": "quote", "text": "We were listened to.", "cite": "A parent carer"},
     {"type": "contact", "heading": "Talk to us", "email": "localoffer@example.org", "phone": "0161 496 0000",
-     "links": "Local Offer directory | https://example.org/directory"},
+     "links-1-label": "Local Offer directory", "links-1-url": "https://example.org/directory"},
     {"type": "divider"},
-    {"type": "social", "heading": "Follow us", "links": "facebook | https://facebook.com/example\nyoutube | https://youtube.com/@example"},
+    {"type": "social", "heading": "Follow us", "links-1-network": "facebook", "links-1-url": "https://facebook.com/example",
+     "links-2-network": "youtube", "links-2-url": "https://youtube.com/@example"},
     {"type": "notice", "heading": "Apply for school transport by 31 May",
      "body": "If your child starts a new school in September, **apply by 31 May**."},
 ]
@@ -157,7 +158,8 @@ def test_add_every_block_type_through_its_form(as_user: Callable[[str], TeamClie
     assert "Short breaks this winter" in page and "Travel training" in page and "Book a place" in page
     # Editing shows the stored values back in the form.
     edit = client.get(f"/team/issues/{slug}/blocks/{issue.block_keys[5]}").get_data(as_text=True)
-    assert "Local Offer directory | https://example.org/directory" in edit
+    assert 'name="links-1-label" type="text" value="Local Offer directory"' in edit
+    assert 'name="links-1-url" type="text" value="https://example.org/directory"' in edit
     # The notice is in the block list under its heading, and stored as typed.
     assert "Apply for school transport by 31 May" in page
     notice = issue.blocks[8]
@@ -209,10 +211,10 @@ def test_a_file_that_is_not_the_image_it_claims_is_refused(as_user: Callable[[st
 def test_an_invalid_field_is_named_and_nothing_is_saved(as_user: Callable[[str], TeamClient], team: Team) -> None:
     client = as_user(team.editor)
     slug = _new_issue(client)
-    response = client.post(f"/team/issues/{slug}/blocks/new", {"type": "button", "label": "Book", "url": "www.example.org"})
+    response = client.post(f"/team/issues/{slug}/blocks/new", {"type": "button", "label": "Book", "url": "the website"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'href="#field-url"' in page and "must be a full address starting with https" in page
+    assert 'href="#field-url"' in page and "cannot be a link: an address cannot have spaces in it" in page
     assert _issue(slug).blocks == []
 
 

@@ -127,18 +127,26 @@
     }
 
     // The textarea follows the editor, converted by the server, so the preview and the unsaved-text copy see it.
+    function flush() {
+      window.clearTimeout(timer);
+      timer = null;
+      var sent = editor.innerHTML;
+      pending = post("/team/richtext/markdown", { html: sent }).then(function (answer) {
+        if (!answer.ok) { return; }
+        syncing = true;
+        area.value = answer.markdown;
+        area.dispatchEvent(new Event("input", { bubbles: true }));
+        syncing = false;
+      }).catch(function () { /* offline: the form still sends the editor's HTML */ }).then(function () {
+        pending = null;
+      });
+      return pending;
+    }
+
     function changed() {
       html.value = editor.innerHTML;
       window.clearTimeout(timer);
-      timer = window.setTimeout(function () {
-        post("/team/richtext/markdown", { html: editor.innerHTML }).then(function (answer) {
-          if (!answer.ok) { return; }
-          syncing = true;
-          area.value = answer.markdown;
-          area.dispatchEvent(new Event("input", { bubbles: true }));
-          syncing = false;
-        }).catch(function () { /* offline: the form still sends the editor's HTML */ });
-      }, 300);
+      timer = window.setTimeout(flush, 300);
     }
 
     // Typing always goes into a paragraph: an empty editor holds one, not bare text.
@@ -419,11 +427,13 @@
       });
     });
 
-    show(area.value).then(function () {
+    function activate() {
       var hint = document.getElementById(hintId);
       var editorHint = document.getElementById(hintId + "-editor");
       if (hint && editorHint) { hint.hidden = true; editorHint.hidden = false; }
-      // The editor takes the field's id, so the error summary's link puts the cursor in it.
+      // The editor takes the field's id, so the error summary's link puts the cursor in it; a form opened
+      // with the cursor in this field (in place, by htmx) keeps it there.
+      var hadFocus = document.activeElement === area;
       area.id = id + "-markdown";
       area.hidden = true;
       area.setAttribute("aria-hidden", "true");
@@ -437,9 +447,33 @@
       (form.parentNode || document.body).appendChild(dialog);
       try { document.execCommand("defaultParagraphSeparator", false, "p"); } catch (e) { /* older browsers */ }
       field.classList.add("richtext-on");
-    }).catch(function () {
-      field.removeAttribute("data-richtext-ready");  // the plain textarea stays: still a working form
-    });
+      if (hadFocus) { editor.focus(); }
+    }
+
+    // The page carries the field's text as the editor shows it (rendered by the server), so the editor
+    // replaces the textarea at once; a page without it asks the server first.
+    var rendered = field.querySelector("template[data-richtext-html]");
+    if (rendered) {
+      editor.innerHTML = rendered.innerHTML.trim();
+      ensureParagraph();
+      html.value = editor.innerHTML;
+      activate();
+    } else {
+      show(area.value).then(activate).catch(function () {
+        field.removeAttribute("data-richtext-ready");  // the plain textarea stays: still a working form
+      });
+    }
+
+    // A save sent within moments of the last key press waits for the textarea to catch up, so the
+    // Markdown it carries (and any copy kept in this browser) is what the editor shows.
+    var pending = null;
+    form.addEventListener("submit", function (event) {
+      if (!timer && !pending) { return; }
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      var submitter = event.submitter;
+      flush().then(function () { form.requestSubmit(submitter && submitter.form === form ? submitter : undefined); });
+    }, true);
   }
 
   // --- rows of links ---------------------------------------------------------------------------------
