@@ -245,3 +245,16 @@ def test_editor_endpoints_need_a_signed_in_person_and_a_token(as_user: Callable[
     assert client.post("/team/richtext/markdown", {"html": "<b>x</b>"}, csrf=False).status_code in (400, 403)
     too_big = client.post("/team/richtext/markdown", {"html": "<p>" + "x" * 1_100_000 + "</p>"})
     assert too_big.status_code == 413
+
+
+def test_a_prose_field_carries_its_text_as_the_editor_shows_it(as_user: Callable[[str], TeamClient], team: Team,
+                                                               db: Settings) -> None:
+    client = as_user(team.editor)
+    slug = _new_issue(client)
+    key = _add(client, slug, {"type": "text", "markdown": "Hello [[name]], **welcome**.<script>x</script>"})
+    page = client.get(f"/team/issues/{slug}/blocks/{key}").get_data(as_text=True)
+    assert ('<template data-richtext-html><p>Hello <span class="name-token" data-token="name" '
+            'contenteditable="false">reader\'s name</span>, <strong>welcome</strong>.</p>') in page
+    assert "<script>x" not in page.split("<template data-richtext-html>", 1)[1].split("</template>", 1)[0]
+    # Without JavaScript the textarea holds the Markdown itself.
+    assert "Hello [[name]], **welcome**." in page
