@@ -235,6 +235,17 @@ def test_paste_from_google_docs_and_older_word_lists(page: Page, live_server: Li
                   "e.dispatchEvent(new InputEvent('input', { bubbles: true })); }")
     _paste(page, ".richtext-editor", (PASTE / "word2016-edge-mso-lists.html").read_text(encoding="utf-8"))
     _markdown_becomes(page, "markdown", (PASTE / "word2016-edge-mso-lists.md").read_text(encoding="utf-8").rstrip("\n"))
+    # A selection from a web page dragged in is cleaned the same way.
+    page.evaluate("() => { const e = document.querySelector('.richtext-editor'); e.innerHTML = ''; "
+                  "e.dispatchEvent(new InputEvent('input', { bubbles: true })); }")
+    page.eval_on_selector(".richtext-editor", """(node, html) => {
+        const data = new DataTransfer();
+        data.setData('text/html', html);
+        const box = node.getBoundingClientRect();
+        node.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true,
+                                                   clientX: box.left + 10, clientY: box.top + 10 }));
+    }""", (PASTE / "web-page.html").read_text(encoding="utf-8"))
+    _markdown_becomes(page, "markdown", (PASTE / "web-page.md").read_text(encoding="utf-8").rstrip("\n"))
 
 
 def test_insert_the_readers_name(page: Page, live_server: LiveServer, draft: str) -> None:

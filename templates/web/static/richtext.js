@@ -271,20 +271,16 @@
     editor.addEventListener("blur", function () { keepRange(); window.setTimeout(refreshState, 0); });
     label.addEventListener("click", function (event) { event.preventDefault(); editor.focus(); });
 
-    // Paste: the server cleans the clipboard's HTML (Word, Google Docs, web pages) with the same rules as a save.
-    editor.addEventListener("paste", function (event) {
-      var data = event.clipboardData;
-      if (!data) { return; }
+    // Paste (and drop): the server cleans the clipboard's HTML (Word, Google Docs, web pages) with the same
+    // rules as a save, and what it keeps is put in.
+    function bringIn(data) {
       var pasted = data.getData("text/html");
       var plain = data.getData("text/plain");
-      event.preventDefault();
-      keepRange();
       var at = savedRange;
       if (!pasted) {
-        var paragraphs = plain.split(/\r?\n\s*\r?\n/).map(function (part) {
+        pasted = plain.split(/\r?\n\s*\r?\n/).map(function (part) {
           return "<p>" + escapeHtml(part).replace(/\r?\n/g, "<br>") + "</p>";
-        });
-        pasted = paragraphs.join("");
+        }).join("");
       }
       say("Pasting\u2026");
       post("/team/richtext/markdown", { html: pasted }).then(function (answer) {
@@ -296,6 +292,20 @@
         changed();
         say(["Pasted, keeping bold, italic, links and lists."].concat(answer.notes || []).join(" "));
       }).catch(function () { say("That could not be pasted: the server did not answer. Try again."); });
+    }
+    editor.addEventListener("paste", function (event) {
+      if (!event.clipboardData) { return; }
+      event.preventDefault();
+      keepRange();
+      bringIn(event.clipboardData);
+    });
+    editor.addEventListener("drop", function (event) {
+      var data = event.dataTransfer;
+      if (!data || !(data.getData("text/html") || data.getData("text/plain"))) { return; }
+      event.preventDefault();
+      var range = document.caretRangeFromPoint ? document.caretRangeFromPoint(event.clientX, event.clientY) : null;
+      if (range && editor.contains(range.startContainer)) { savedRange = range; }
+      bringIn(data);
     });
 
     // "Put my unsaved text back" (team.js) writes Markdown into the textarea: show it in the editor.
