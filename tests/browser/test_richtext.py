@@ -61,7 +61,8 @@ def _markdown_becomes(page: Page, field: str, expected: str) -> None:
     """The hidden textarea (what the preview and the unsaved-text copy read) follows the editor."""
     try:
         page.wait_for_function(
-            "([name, text]) => document.querySelector(`textarea[name='${name}']`).value === text", arg=[field, expected])
+            "([name, text]) => document.querySelector(`textarea[name='${name}']`).value === text",
+            arg=[field, expected])
     except Exception:
         actual = page.evaluate("(name) => document.querySelector(`textarea[name='${name}']`).value", field)
         shown = page.evaluate("() => document.querySelector('.richtext-editor').innerHTML")
@@ -186,8 +187,8 @@ def test_the_link_dialog(page: Page, live_server: LiveServer, draft: str) -> Non
     dialog.get_by_label("Link text").fill("01632 960 123")
     address.fill("01632 960 123")
     dialog.get_by_role("button", name="Add link").click()
-    _markdown_becomes(page, "body",
-                      "Read the [guide](https://www.example.org/transport) or ring us[01632 960 123](tel:+441632960123)")
+    _markdown_becomes(page, "body", "Read the [guide](https://www.example.org/transport) or ring us"
+                                    "[01632 960 123](tel:+441632960123)")
     page.get_by_role("button", name="Add block").click()
     expect(page.get_by_text("Added the notice block.")).to_be_visible()
     assert _blocks(draft)[0]["body"] == (

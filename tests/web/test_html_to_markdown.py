@@ -148,7 +148,8 @@ def test_browser_editing_markup_divs_and_spans() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "Hello [[name]],\n\nParagraphs, **bold**, *italic*, [links](https://www.example.org) and lists:\n\n- bullet lists\n\n1. numbered lists",
+    "Hello [[name]],\n\nParagraphs, **bold**, *italic*, [links](https://www.example.org) and lists:\n\n"
+    "- bullet lists\n\n1. numbered lists",
     "If your child starts secondary school in September, **apply by 31 May**.",
     "- a\n- b\n  - c\n- d",
     "1. one\n\n2. two\n\n   more about two\n\n3. three",
