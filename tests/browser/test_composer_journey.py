@@ -58,12 +58,25 @@ def sending_app(live_server: LiveServer, _serving: _Serving, smtp: SmtpServer,
     thread.join(timeout=30)
 
 
+def _open_new_block(page: Page, block_type: str) -> None:
+    """"Add a block" on the issue page: the block's form opens in place, below the list."""
+    page.locator("#add-block").get_by_label("Type of block").select_option(value=block_type)
+    page.locator("#add-block").get_by_role("button", name="Add block").click()
+
+
 def _add_block(page: Page, block_type: str, fill: dict[str, str]) -> None:
-    page.get_by_label("Type of block").select_option(value=block_type)
-    page.get_by_role("button", name="Add block").click()
+    _open_new_block(page, block_type)
+    _add_block_filled(page, fill)
+
+
+def _add_block_filled(page: Page, fill: dict[str, str]) -> None:
+    form = page.locator("#new-block")
     for label, value in fill.items():
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_role("button", name="Add block").click()
+        form.get_by_label(label, exact=True).fill(value)
+    if fill:
+        count = page.locator("ol.blocks li.block-card").count()
+        form.get_by_role("button", name="Add block").click()
+        expect(page.locator("ol.blocks li.block-card")).to_have_count(count + 1)
     expect(page.get_by_role("status").filter(has_text="Added the")).to_be_visible()
 
 
@@ -97,15 +110,15 @@ def test_compose_review_approve_send_and_unsubscribe(browser: Browser, page: Pag
 
     _add_block(page, "heading", {"Heading text": "Short breaks this winter"})
     # The live preview shows the Markdown as the email will, before saving.
-    page.get_by_label("Type of block").select_option(value="text")
-    page.get_by_role("button", name="Add block").click()
+    _open_new_block(page, "text")
     assert_accessible(page, "composer-block-form")
     # Script typed into a Markdown field must never run: not in the live preview, the previews or the email.
     page.get_by_label("Text", exact=True).fill(
         "Families told us **what helps**. Read the [guide](https://example.org/guide)."
         "<script>alert('script')</script><img src=x onerror=\"alert('img')\">")
     expect(page.locator(".markdown-preview-body strong")).to_have_text("what helps", timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Add block").click()
+    page.locator("#new-block").get_by_role("button", name="Add block").click()
+    expect(page.get_by_role("status").filter(has_text="Added the text block")).to_be_visible()
     _add_block(page, "story", {"Title": "Travel training", "Story": "Sam learnt to take the bus to college.",
                                     "Link text (optional)": "Read Sam's story",
                                     "Link address (optional)": "https://example.org/sam"})
@@ -113,15 +126,16 @@ def test_compose_review_approve_send_and_unsubscribe(browser: Browser, page: Pag
     _add_block(page, "contact", {"Email (optional)": "localoffer@example.org",
                                          "Phone (optional)": "0161 496 0000"})
     _add_block(page, "divider", {})
-    _add_block(page, "social", {"Links": "facebook | https://facebook.com/example"})
+    _open_new_block(page, "social")
+    page.locator("#new-block").get_by_label("Network for link 1").select_option(value="facebook")
+    _add_block_filled(page, {"Address for link 1": "https://facebook.com/example"})
     # An image, uploaded with its alt text.
     picture = tmp_path / "garden.png"
     picture.write_bytes(PNG)
-    page.get_by_label("Type of block").select_option(value="image")
-    page.get_by_role("button", name="Add block").click()
+    _open_new_block(page, "image")
     page.get_by_label("Upload an image").set_input_files(str(picture))
     page.get_by_label("Alternative text", exact=True).fill("Children planting bulbs in the sensory garden")
-    page.get_by_role("button", name="Add block").click()
+    page.locator("#new-block").get_by_role("button", name="Add block").click()
     expect(page.locator("img.block-thumb[alt='Children planting bulbs in the sensory garden']")).to_be_visible()
     # A button whose words mean nothing out of context: the checks find it and name the block.
     _add_block(page, "button", {"Button text": "Click here", "Link address": "https://example.org/book"})
@@ -148,12 +162,11 @@ def test_compose_review_approve_send_and_unsubscribe(browser: Browser, page: Pag
     assert [t.split(". ", 1)[1] for t in _block_texts(page)] == [
         "Heading", "Text", "Story card", "Quote", "Contact details", "Divider", "Button", "Social links", "Image"]
     # A notice: its body is Markdown, so the form previews it; every preview below is checked with it in.
-    page.get_by_label("Type of block").select_option(value="notice")
-    page.get_by_role("button", name="Add block").click()
+    _open_new_block(page, "notice")
     page.get_by_label("Heading", exact=True).fill("Apply for school transport by 31 May")
     page.get_by_label("Notice", exact=True).fill("If your child starts a new school in September, **apply by 31 May**.")
     expect(page.locator(".markdown-preview-body strong")).to_have_text("apply by 31 May", timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Add block").click()
+    page.locator("#new-block").get_by_role("button", name="Add block").click()
     expect(page.get_by_role("status").filter(has_text="Added the notice block")).to_be_visible()
     assert _block_texts(page)[-1].endswith("Notice")
     side = page.frame_locator("iframe.side-preview")

@@ -1,6 +1,9 @@
 // The composer's progressive enhancements. Every page works without this file; it adds:
 // focus on error summaries, confirmation before destructive actions, a warning before leaving
-// unsaved work, live Markdown preview, drag-and-drop block order, and live campaign progress.
+// unsaved work, live Markdown preview, drag-and-drop block order, live campaign progress, and on the
+// issue page the glue for editing in place with htmx (focus after each swap, the preview following
+// the block being edited, a visible message when a save could not reach the server).
+// Forms that htmx brings into the page later get the same treatment: see `enhance` and "htmx:load".
 (function () {
   "use strict";
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
@@ -15,9 +18,21 @@
     });
   }
 
+  // Each part of the page is enhanced once, whether it came with the page or later from htmx.
+  function each(root, selector, fn) {
+    if (root.matches && root.matches(selector) && !root.hasAttribute("data-enhanced-" + fn.name)) {
+      root.setAttribute("data-enhanced-" + fn.name, "");
+      fn(root);
+    }
+    root.querySelectorAll(selector).forEach(function (el) {
+      if (el.hasAttribute("data-enhanced-" + fn.name)) { return; }
+      el.setAttribute("data-enhanced-" + fn.name, "");
+      fn(el);
+    });
+  }
+
   // An error summary takes focus, so screen reader users hear what went wrong first.
-  var summary = document.querySelector("[data-focus-on-load]");
-  if (summary) {
+  function errorSummary(summary) {
     summary.focus();
     // A link in the summary puts the cursor in the field, not just scrolls to it.
     summary.querySelectorAll('a[href^="#"]').forEach(function (link) {
@@ -31,16 +46,19 @@
     });
   }
 
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+  // htmx asks its own question (hx-confirm) before a request; a plain form asks here.
+  function confirmFirst(form) {
+    if (form.hasAttribute("hx-confirm") && window.htmx) { return; }
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
-  });
+  }
 
   // Unsaved work: warn before the page is left with changes that were not saved, and keep a copy of
   // the text in this browser until the server says the form was saved. A closed tab, a crash or a
   // sign-in that timed out then loses nothing: the form offers the text back next time.
-  var dirty = false;
+  var dirtyForms = [];
+  function markClean(form) { dirtyForms = dirtyForms.filter(function (f) { return f !== form; }); }
   var DRAFT = "newsletter.draft:";
   function draftKey(form) {
     var type = form.querySelector('input[type="hidden"][name="type"]');
@@ -49,7 +67,7 @@
   function textFields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
       return (el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && /^(text|email|url|tel|date|search)$/.test(el.type)))
-        && el.name && !el.readOnly;
+        && el.name && !el.readOnly && !el.hasAttribute("data-no-draft");
     });
   }
   function storage() { try { return window.localStorage; } catch (e) { return null; } }
@@ -64,7 +82,15 @@
   });
   var saved = document.querySelector('meta[name="saved-form"]');
   if (saved && storage()) { storage().removeItem(DRAFT + saved.getAttribute("content")); }
-  document.querySelectorAll("form[data-unsaved-warning]").forEach(function (form) {
+  function forgetCopy(form) {
+    var store = storage();
+    if (store) { store.removeItem(draftKey(form)); }
+    markClean(form);
+  }
+  function firstField(root) {
+    return root.querySelector("input:not([type=hidden]):not([disabled]), textarea, select, [contenteditable=true]");
+  }
+  function unsavedWarning(form) {
     var key = draftKey(form);
     var store = storage();
     var timer = null;
@@ -74,13 +100,19 @@
       textFields(form).forEach(function (el) { values[el.name] = el.value; });
       try { store.setItem(key, JSON.stringify({ at: new Date().toISOString(), values: values })); } catch (e) { /* full */ }
     }
+    function dirty() { if (dirtyForms.indexOf(form) === -1) { dirtyForms.push(form); } }
     form.addEventListener("input", function () {
-      dirty = true;
+      dirty();
       window.clearTimeout(timer);
       timer = window.setTimeout(keep, 400);
     });
-    form.addEventListener("change", function () { dirty = true; });
-    form.addEventListener("submit", function () { dirty = false; keep(); });
+    form.addEventListener("change", dirty);
+    // The copy stays until the server says it saved the form ("blockSaved" from htmx, or saved-form on the
+    // next page); a save that fails keeps both the copy and the warning.
+    form.addEventListener("submit", function () { keep(); if (!form.hasAttribute("hx-post")) { markClean(form); } });
+    form.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.successful && event.detail.xhr.getResponseHeader("HX-Trigger")) { forgetCopy(form); }
+    });
     var copy = null;
     try { copy = store ? JSON.parse(store.getItem(key) || "null") : null; } catch (e) { copy = null; }
     if (!copy || !copy.values) { return; }
@@ -123,14 +155,15 @@
       var first = textFields(form)[0];
       if (first) { first.focus(); }
     });
-  });
+  }
   window.addEventListener("beforeunload", function (event) {
-    if (dirty) { event.preventDefault(); event.returnValue = ""; }
+    dirtyForms = dirtyForms.filter(function (form) { return document.body.contains(form); });
+    if (dirtyForms.length) { event.preventDefault(); event.returnValue = ""; }
   });
 
   // Live Markdown preview, rendered and sanitised by the server exactly as the email will be.
   var previewUrl = "/team/markdown-preview";
-  document.querySelectorAll("textarea[data-markdown-preview]").forEach(function (area) {
+  function markdownPreview(area) {
     var target = document.getElementById(area.getAttribute("data-markdown-preview"));
     if (!target) { return; }
     var box = target.parentElement;
@@ -149,7 +182,143 @@
       timer = window.setTimeout(refresh, 300);
     });
     if (area.value.trim()) { refresh(); }
-  });
+  }
+
+  // Editing in place (the issue page with htmx): where focus goes after each swap, the preview following
+  // the block being edited, the "Add a block here" shortcuts, Cancel, and a visible message whenever a
+  // request did not save, so nothing typed is lost without the officer being told.
+  function inPlaceEditing() {
+    var list = document.getElementById("block-list");
+    if (!list || !window.htmx) { return; }
+    var status = document.getElementById("editor-status");
+    var home = document.getElementById("add-block-home");
+    var area = document.getElementById("add-block-area");
+
+    function say(text, isError) {
+      if (!status) { return; }
+      status.textContent = "";
+      var p = document.createElement("p");
+      p.className = "message" + (isError ? " message-error" : "");
+      p.textContent = text;
+      status.appendChild(p);
+    }
+    function focusOn(el) {
+      if (!el) { return; }
+      if (el.disabled) {  // a Move button that just reached the top or bottom: its pair takes focus
+        var pair = el.id.replace(/-(up|down)$/, function (_, d) { return d === "up" ? "-down" : "-up"; });
+        el = document.getElementById(pair) || el;
+      }
+      el.focus({ preventScroll: true });
+      el.scrollIntoView({ block: "nearest" });
+    }
+    function previewAt(position) {
+      var frame = document.getElementById("side-preview");
+      if (!frame || !position) { return; }
+      frame.src = frame.src.split("#")[0] + "#preview-block-" + position;
+    }
+    function cardOf(el) { return el && el.closest ? el.closest("li.block-card") : null; }
+
+    // An Edit link whose form is already open goes to the form instead of fetching it again over what was typed.
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      var opener = event.detail.elt;
+      var slotId = opener.getAttribute && opener.getAttribute("data-opens-in");
+      var slot = slotId && document.getElementById(slotId);
+      if (slot && slot.querySelector("form")) {
+        event.preventDefault();
+        focusOn(firstField(slot));
+      }
+    });
+
+    // The add area may sit at a gap inside the list; bring it home before the list is replaced.
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var xhr = event.detail.xhr;
+      if (xhr.responseURL && xhr.responseURL.indexOf("/team/sign-in") !== -1) {
+        event.detail.shouldSwap = false;
+        say("You have been signed out, so this was not saved. Your text is still here and kept in this browser: " +
+            "sign in again in another tab, then press the button again.", true);
+        return;
+      }
+      if (area && home && list.contains(area)) { home.appendChild(area); }
+    });
+
+    document.body.addEventListener("htmx:afterSettle", function (event) {
+      list = document.getElementById("block-list");
+      var target = event.detail.target;
+      var marked = document.querySelector("[data-focus-after-swap]");
+      if (marked) {
+        var id = marked.getAttribute("data-focus-after-swap");
+        marked.removeAttribute("data-focus-after-swap");
+        focusOn(document.getElementById(id));
+        return;
+      }
+      // A form just opened in place: the cursor goes to its first field (or its error summary or conflict).
+      if (target && target.querySelector && target.querySelector("form")) {
+        if (!target.querySelector("[data-focus-on-load]")) { focusOn(firstField(target)); }
+        var opened = cardOf(target);
+        if (opened) { previewAt(opened.getAttribute("data-position")); }
+      }
+    });
+
+    // A new block saved: its form closes. Only that form: another opened meanwhile stays as it is.
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      var form = event.detail.elt;
+      if (!event.detail.successful || !form || form.tagName !== "FORM") { return; }
+      if (!event.detail.xhr.getResponseHeader("HX-Trigger")) { return; }
+      var holder = form.closest(".new-block");
+      if (holder && document.body.contains(form)) { holder.textContent = ""; }
+    });
+
+    function failed(event) {
+      var xhr = event.detail.xhr;
+      var code = xhr ? xhr.status : 0;
+      var text = code === 401 ? "You have been signed out, so this was not saved. Your text is still here and kept in this browser: sign in again in another tab, then press the button again."
+        : code === 413 ? "That was too large to send, so it was not saved. Use a smaller picture."
+        : code === 404 ? "That block no longer exists: someone may have deleted it. Reload the page to see the issue as it is now."
+        : code ? "The server could not save this (error " + code + "). Your text is still here: try again in a moment."
+        : "The composer could not be reached, so this was not saved. Your text is still here: try again when you are back online.";
+      say(text, true);
+    }
+    document.body.addEventListener("htmx:responseError", failed);
+    document.body.addEventListener("htmx:sendError", failed);
+
+    // Cancel closes the form in place and puts focus back where it was opened from.
+    document.body.addEventListener("click", function (event) {
+      var cancel = event.target.closest && event.target.closest("[data-cancel-in-place]");
+      if (cancel) {
+        var form = cancel.closest("form");
+        if (dirtyForms.indexOf(form) !== -1 && !window.confirm("Close this form without saving what you typed?")) {
+          event.preventDefault();
+          return;
+        }
+        event.preventDefault();
+        forgetCopy(form);
+        var holder = form.closest(".block-slot, .new-block");
+        var card = cardOf(holder);
+        holder.textContent = "";
+        focusOn(card ? document.getElementById("edit-" + card.getAttribute("data-key")) : document.getElementById("field-type"));
+        return;
+      }
+      // "Add a block here" (pointer users): the add form moves to that gap, with "Where" set to it.
+      var gap = event.target.closest && event.target.closest("button.gap-add");
+      if (gap && area) {
+        var at = document.getElementById("field-at");
+        if (at) { at.value = gap.getAttribute("data-at"); }
+        gap.parentNode.insertBefore(area, gap.nextSibling);
+        focusOn(document.getElementById("field-type"));
+      }
+    });
+
+    // "On this page" links put the cursor on the control itself, not just scroll to its heading.
+    document.querySelectorAll("a[data-focus-target]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.getAttribute("data-focus-target"));
+        if (!target) { return; }
+        event.preventDefault();
+        if (area && home && target.id === "field-type" && list.contains(area)) { home.appendChild(area); }
+        focusOn(target);
+      });
+    });
+  }
 
   // Drag and drop block order. The Move up / Move down buttons do the same from the keyboard.
   var list = document.querySelector("ol.blocks");
@@ -192,9 +361,22 @@
     });
   }
 
-  document.querySelectorAll("input[data-select-on-focus]").forEach(function (input) {
+  function selectOnFocus(input) {
     input.addEventListener("focus", function () { input.select(); });
+  }
+
+  function enhance(root) {
+    each(root, "[data-focus-on-load]", errorSummary);
+    each(root, "form[data-confirm]", confirmFirst);
+    each(root, "form[data-unsaved-warning]", unsavedWarning);
+    each(root, "textarea[data-markdown-preview]", markdownPreview);
+    each(root, "input[data-select-on-focus]", selectOnFocus);
+  }
+  enhance(document.body);
+  document.body.addEventListener("htmx:load", function (event) {
+    if (event.detail.elt !== document.body) { enhance(event.detail.elt); }
   });
+  inPlaceEditing();
 
   // Campaign progress: figures refresh every two seconds until the campaign is finished or cancelled.
   var progress = document.querySelector("[data-progress-url]");
@@ -222,8 +404,13 @@
           bar.max = data.total || 1;
           bar.value = data.done;
           document.querySelectorAll("form[data-states]").forEach(function (form) {
-            form.hidden = form.getAttribute("data-states").split(" ").indexOf(data.state) === -1;
+            form.hidden = form.getAttribute("data-states").split(" ").indexOf(data.state) === -1 ||
+              (form.hasAttribute("data-needs-failed") && !data.counts.failed);
           });
+          // "Sending has started." is true only while it sends: gone once it finishes, pauses or stops.
+          if (data.state !== "running" && data.state !== "scheduled") {
+            document.querySelectorAll(".message-progress").forEach(function (message) { message.remove(); });
+          }
           if (!data.finished) { window.setTimeout(tick, 2000); }
         })
         .catch(function () { window.setTimeout(tick, 5000); });
