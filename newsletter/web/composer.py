@@ -42,11 +42,13 @@ from newsletter.web import review as review_pages
 from newsletter.web.auth import approver_required, current_user, login_required
 from newsletter.web.blockforms import FORMS, block_from_form, form_values, summary
 from newsletter.web.pages import render_team
+from newsletter.web.richtext import richtext
 
 composer = Blueprint("composer", __name__, url_prefix="/team")
 # The issue details' fields as their form labels them, for the messages about them.
 DETAIL_LABELS = {"title": "Title", "subject": "Email subject", "preheader": "Preview text", "date": "Issue date",
                  "language": "Language", "slug": "Web address"}
+composer.register_blueprint(richtext)  # the text editor's conversions, under /team/richtext/
 
 STATUS_WORDS = {
     IssueStatus.DRAFT: "Draft",
@@ -545,7 +547,7 @@ def delete_block(slug: str, key: str) -> Any:
 @login_required
 def markdown_preview() -> Response:
     """What a Markdown field will look like, sanitised exactly as the email and web view sanitise it."""
-    html = markdown.to_html(request.form.get("markdown", "")[:20_000], name="Alex")
+    html = markdown.to_html(request.form.get("markdown", "")[:20_000], name="there")  # the email's fallback
     return Response(html, mimetype="text/html")
 
 
