@@ -72,7 +72,8 @@ def test_issue_details_with_a_line_break_are_refused_with_the_field_named(
     response = client.post(f"/team/issues/{slug}/details", details)
     assert response.status_code == 302
     page = _text(client.get(response.headers["Location"]))
-    assert f"{field.capitalize()}: must be one line, without line breaks" in page
+    label = {"subject": "Email subject", "title": "Title", "preheader": "Preview text"}[field]  # as the form says
+    assert f"{label}: must be one line, without line breaks" in page
     with session_scope() as session:
         issue = issue_store.get_issue(session, slug)
         assert (issue.title, issue.subject, issue.preheader) == ("December news", "December news", "")
