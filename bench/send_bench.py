@@ -90,7 +90,9 @@ def main() -> None:
            "NEWSLETTER_SEND_BURST": "5000", "NEWSLETTER_SEND_BATCH_SIZE": "500", "NEWSLETTER_SEND_PARALLELISM":
            str(args.workers), "NEWSLETTER_TICK_SECONDS": "1", "NEWSLETTER_BASE_URL": "https://news.example.org",
            "NEWSLETTER_FROM_ADDRESS": "Local Offer Team <news@example.org>", "NEWSLETTER_MEDIA_DIR": str(folder / "media"),
-           "NEWSLETTER_SECRET_KEY": "benchmark-secret-key-0123456789", "PYTHONPATH": str(ROOT)}
+           "NEWSLETTER_SECRET_KEY": "benchmark-secret-key-0123456789", "PYTHONPATH": str(ROOT),
+           # A council's own details: the example theme's placeholders stop a send, as they should.
+           "NEWSLETTER_THEME_FILE": str(ROOT / "tests" / "data" / "theme.yaml")}
     os.environ.update(env)
 
     from sqlalchemy import create_engine, text
