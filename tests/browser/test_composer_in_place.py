@@ -339,6 +339,8 @@ def test_the_main_actions_are_a_few_key_presses_away_and_focus_follows_the_work(
     expect(page.get_by_role("status").filter(has_text="Saved the heading block.")).to_be_visible()
 
     # Moves keep focus on the button pressed, so Enter again moves it again; no page load for any of it.
+    # (After the save the checks, next steps and preview refresh; a person reads the message first.)
+    page.wait_for_load_state("networkidle")
     loads = Loads()
     loads.watch(page)
     up = page.locator(f"#move-{key}-up")

@@ -73,8 +73,10 @@ def _add_block_filled(page: Page, fill: dict[str, str]) -> None:
     form = page.locator("#new-block")
     for label, value in fill.items():
         # A prose field is the text editor (a textbox) with JavaScript; anything else is a plain field.
-        editor = form.get_by_role("textbox", name=label, exact=True).and_(form.locator("[contenteditable]"))
-        (editor if editor.count() else form.get_by_label(label, exact=True)).fill(value)
+        field = form.get_by_label(label, exact=True)
+        if field.get_attribute("data-markdown-preview") is not None:
+            field = form.get_by_role("textbox", name=label, exact=True).and_(form.locator("[contenteditable]"))
+        field.fill(value)
     if fill:
         count = page.locator("ol.blocks li.block-card").count()
         form.get_by_role("button", name="Add block").click()
