@@ -12,14 +12,11 @@ subscribed. Failures are logged without the address: readers' addresses stay out
 
 from __future__ import annotations
 
-import atexit
 import logging
-import queue
-import threading
-import time
 
 from newsletter.config import Settings
 from newsletter.db import session_scope
+from newsletter.later import Later
 from subscribers import signup
 from subscribers.mailer import Outgoing
 from subscribers.notify import mail_notice
@@ -50,43 +47,8 @@ def request_preferences_link_later(settings: Settings, email: str, outgoing: Out
     if outgoing.queue_preferences_link is not None:
         outgoing.queue_preferences_link(email)
     else:
-        _local.put(settings, email, outgoing)
+        _local.put(send_preferences_link_logged, settings, email, outgoing)
 
 
-class _LocalQueue:
-    """One daemon thread per process, started on first use, working through requests in order."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[Settings, str, Outgoing]] = queue.Queue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def put(self, settings: Settings, email: str, outgoing: Outgoing) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="subscriber-mail", daemon=True)
-                self._thread.start()
-        self._jobs.put((settings, email, outgoing))
-
-    def _run(self) -> None:
-        while True:
-            settings, email, outgoing = self._jobs.get()
-            try:
-                send_preferences_link_logged(settings, email, outgoing)
-            finally:
-                self._jobs.task_done()
-
-    def drain(self, timeout: float = 10.0) -> bool:
-        """Wait until every request handed over so far is done; False if some are still waiting."""
-        deadline = time.monotonic() + timeout
-        while self._jobs.unfinished_tasks:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.01)
-        return True
-
-
-_local = _LocalQueue()
+_local = Later("subscriber-mail")
 drain = _local.drain
-# A clean stop (Ctrl+C on `newsletter serve`) sends what was already asked for.
-atexit.register(drain, 5.0)

@@ -12,18 +12,14 @@ fails because of mail. A process stopped before its thread sent them loses a rem
 
 from __future__ import annotations
 
-import atexit
 import enum
 import logging
-import queue
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -32,6 +28,7 @@ from newsletter.accounts.models import Role, User
 from newsletter.config import Settings
 from newsletter.headersafe import check_header
 from newsletter.issues.models import Issue
+from newsletter.later import Later
 
 log = logging.getLogger(__name__)
 
@@ -130,46 +127,17 @@ def send_after_commit(session: Session, event_kind: Event, issue: Issue, actor_i
         log.exception("could not work out who to email about %s", event_kind.value)
         return
     if emails:
-        event.listen(session, "after_commit", lambda _session: _local.put(settings, emails, connect), once=True)
+        event.listen(session, "after_commit", lambda _session: _local.put(_send_logged, settings, emails, connect), once=True)
 
 
-class _LocalQueue:
-    """One daemon thread per process, started on first use, sending in order."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[Settings, list[TeamEmail], Any]] = queue.Queue()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def put(self, settings: Settings, emails: list[TeamEmail], connect: Callable[[Settings], Mailer]) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="team-mail", daemon=True)
-                self._thread.start()
-        self._jobs.put((settings, emails, connect))
-
-    def _run(self) -> None:
-        while True:
-            settings, emails, connect = self._jobs.get()
-            try:
-                send_now(settings, emails, connect)
-            except Exception:
-                log.exception("team emails failed")
-            finally:
-                self._jobs.task_done()
-
-    def drain(self, timeout: float = 10.0) -> bool:
-        """Wait until every email handed over so far is done; False if some are still waiting."""
-        deadline = time.monotonic() + timeout
-        while self._jobs.unfinished_tasks:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.01)
-        return True
+def _send_logged(settings: Settings, emails: list[TeamEmail], connect: Callable[[Settings], Mailer]) -> None:
+    try:
+        send_now(settings, emails, connect)
+    except Exception:
+        log.exception("team emails failed")
 
 
-_local = _LocalQueue()
+_local = Later("team-mail")
 drain = _local.drain
-atexit.register(drain, 5.0)
 
 __all__ = ["Event", "TeamEmail", "build", "drain", "emails_for", "send_after_commit", "send_now"]
