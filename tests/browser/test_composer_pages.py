@@ -83,8 +83,9 @@ def test_text_typed_but_not_saved_is_offered_back(page: Page, live_server: LiveS
     expect(page.get_by_role("textbox", name="Text", exact=True)).to_have_text("Half a paragraph about short breaks")
     page.get_by_role("button", name="Add block").click()
     expect(page.locator("ol.blocks .block-summary").last).to_have_text("Half a paragraph about short breaks")
-    # Saved: the copy is gone, and the next empty form offers nothing.
-    assert page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('newsletter.draft:'))") == []
+    # Saved: the copy is gone (cleared by the page's script once it runs), and the next empty form offers nothing.
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.startsWith('newsletter.draft:'))",
+                           timeout=10_000)
     page.goto(form)
     expect(page.get_by_role("heading", level=1, name="Add text")).to_be_visible()
     expect(page.get_by_text("not saved")).to_have_count(0)
