@@ -95,7 +95,8 @@ def test_may_receive_changes_at_once_when_someone_leaves(db: Settings, lists: Li
     with session_scope() as session:
         assert api.may_receive(session, [reader], [lists.news, lists.breaks]) == set()
         sources = [e.source for e in session.scalars(select(ConsentEntry).where(
-            ConsentEntry.subscriber_id == reader, ConsentEntry.action == ConsentAction.UNSUBSCRIBE))]
+            ConsentEntry.subscriber_id == reader, ConsentEntry.action == ConsentAction.UNSUBSCRIBE)
+            .order_by(ConsentEntry.id))]
         assert sources == [ConsentSource.ONE_CLICK, ConsentSource.MAILTO]
         assert api.record_unsubscribe(session, 999_999, None, "mailto") == []
 
