@@ -374,6 +374,34 @@ def test_an_open_form_survives_another_block_moving(page: Page, live_server: Liv
     expect(page.locator("#block-list > li").first.get_by_label("Heading text")).to_have_value("Typed but not saved yet")
 
 
+def test_a_second_press_the_moment_the_list_comes_back_still_moves_in_place(page: Page, live_server: LiveServer,
+                                                                            editor: str, sixteen: str) -> None:
+    """Someone holding Enter on "Move up": htmx gives focus back to the new button the instant the list is swapped.
+    A press landing then must be handled in place, not post the plain form and reload the page (it did while
+    htmx waited 20 ms to wire up swapped content). The page presses again at the earliest moment script can."""
+    sign_in(page, live_server, editor)
+    page.goto(live_server.at(f"/team/issues/{sixteen}"))
+    key = page.locator("#block-list > li").nth(9).get_attribute("data-key")
+    page.evaluate("""(id) => {
+        let pressed = false;
+        new MutationObserver(() => {
+            const again = document.getElementById(id);
+            if (!pressed && again && document.activeElement === again) {
+                pressed = true;
+                again.click();
+            }
+        }).observe(document.getElementById("block-list").parentNode, { childList: true, subtree: true });
+    }""", f"move-{key}-up")
+    loads = Loads()
+    loads.watch(page)
+    page.locator(f"#move-{key}-up").click()
+    expect(page.locator("#block-list > li").nth(7)).to_have_attribute("data-key", key)
+    expect(page.locator("#editor-status")).to_contain_text("Moved the block to position 8")
+    assert loads.urls == [], f"a quick second press loaded the page: {loads.urls}"
+    with session_scope() as session:
+        assert editing.keys_of(store.get_issue(session, sixteen)).index(key) == 7
+
+
 def test_two_people_saving_one_block_see_each_other(browser: Browser, live_server: LiveServer, editor: str,
                                                     sixteen: str) -> None:
     with session_scope() as session:
