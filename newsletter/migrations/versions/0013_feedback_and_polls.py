@@ -1,0 +1,24 @@
+"""Feedback answers, poll answers and readers' comments, stored without any reader identity (issue 13).
+
+Reserved so the changes made side by side keep one numbering; filled in by the work it names.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-07 06:00:00
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
