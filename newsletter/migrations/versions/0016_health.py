@@ -1,0 +1,24 @@
+"""What running the service for years needs in the database: retention and first-run (issue 14).
+
+Reserved so the changes made side by side keep one numbering; filled in by the work it names.
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-07 06:00:00
+"""
+
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = "0016"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
