@@ -11,7 +11,7 @@ from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
 
 revision = "0016"
-down_revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
