@@ -1,4 +1,4 @@
-"""What running the service for years needs in the database: retention and first-run (issue 14).
+"""Health, metrics and the doctor: whatever they need kept in the database (issue 14).
 
 Reserved so the changes made side by side keep one numbering; filled in by the work it names.
 
