@@ -338,7 +338,7 @@ def _panels(session: Session, issue: Issue, template: str, status_message: str, 
     preview that follow every change."""
     context = _editor_context(session, issue)
     keys = editing.keys_of(issue)
-    shown = extra.get("key") or str(extra.get("focus", "")).removeprefix("edit-").removeprefix("move-")
+    shown = extra.get("key") or str(extra.get("focus", "")).removeprefix("edit-").removeprefix("move-").removeprefix("block-")
     shown = next((key for key in keys if shown == key or shown.startswith(f"{key}-")), None)
     if shown is not None:  # the preview opens at the block just changed
         context["preview_src"] += f"#preview-block-{keys.index(shown) + 1}"
@@ -507,8 +507,10 @@ def move_block(slug: str, key: str) -> Any:
         position = editing.keys_of(issue).index(key) + 1
         moved = f"{key}-{direction or 'to'}"
         if _in_place():
+            # A Move button keeps focus, so Enter again moves it again; a block dragged into place takes focus
+            # itself, so its new place is in view and a screen reader hears where it went.
             return _list_changed(session, issue, refused or _said(f"Moved the block to position {position}.", notice),
-                                 focus=f"move-{moved}", moved=moved)
+                                 focus=f"move-{moved}" if direction else f"block-{key}", moved=moved)
         if refused:
             flash(refused, "error")
         _notice(notice)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from newsletter.accounts import service
 from newsletter.accounts.models import Role
@@ -11,7 +13,7 @@ from newsletter.db import session_scope
 from newsletter.issues import editing, store
 from newsletter.issues.blocks import IssueDocument
 
-from tests.browser.conftest import TEAM_PASSWORD, LiveServer, assert_accessible, sign_in
+from tests.browser.conftest import DESKTOP, TEAM_PASSWORD, LiveServer, assert_accessible, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +33,67 @@ def _order(page: Page) -> list[str]:
     return page.locator("ol.blocks .block-summary").all_inner_texts()
 
 
-def test_drag_a_block_by_its_handle(page: Page, live_server: LiveServer, draft: str) -> None:
+def _stored_order(slug: str) -> list[str]:
+    with session_scope() as session:
+        return [block["text"] for block in store.get_issue(session, slug).blocks]
+
+
+def test_drag_a_block_by_its_handle_moves_it_in_place(page: Page, live_server: LiveServer, draft: str) -> None:
+    """A drop moves the block without loading the page, also for cards that arrived after an earlier change."""
     sign_in(page, live_server, "ed@example.org")
     page.goto(live_server.at(f"/team/issues/{draft}"))
+    page.wait_for_load_state("networkidle")
     assert _order(page) == ["Section 1", "Section 2", "Section 3"]
-    cards = page.locator("ol.blocks li.block-card")
+    loads: list[str] = []
+    page.on("framenavigated", lambda frame: loads.append(frame.url) if frame == page.main_frame else None)
+    cards = page.locator("#block-list > li.block-card")
+    moved = cards.nth(2).get_attribute("data-key")
+
     cards.nth(2).locator(".drag-handle").drag_to(cards.nth(0))
-    expect(page.locator("ol.blocks .block-summary").first).to_have_text("Section 3")
+    expect(page.locator("#editor-status")).to_contain_text("Moved the block to position 1.")
     assert _order(page) == ["Section 3", "Section 1", "Section 2"]
+    assert _stored_order(draft) == ["Section 3", "Section 1", "Section 2"]
+    expect(page.locator(f"#block-{moved}")).to_be_focused()  # in view, and a screen reader hears where it went
+
+    # The list was replaced by the server's answer: its new cards drag too, after a drag and after a Move button.
+    cards.nth(1).get_by_role("button", name=re.compile("^Move down")).click()
+    expect(page.locator("#editor-status")).to_contain_text("Moved the block to position 3.")
+    assert _order(page) == ["Section 3", "Section 2", "Section 1"]
+    last = cards.nth(2).bounding_box()
+    assert last is not None
+    cards.nth(0).locator(".drag-handle").drag_to(cards.nth(2), target_position={"x": 20, "y": last["height"] - 4})
+    expect(page.locator("ol.blocks .block-summary").last).to_have_text("Section 3")
+    assert _order(page) == ["Section 2", "Section 1", "Section 3"]
+    assert _stored_order(draft) == ["Section 2", "Section 1", "Section 3"]
+    expect(page.locator("#editor-status")).to_contain_text("Moved the block to position 3.")
+    cards.nth(1).locator(".drag-handle").drag_to(cards.nth(0))
+    expect(page.locator("ol.blocks .block-summary").first).to_have_text("Section 1")
+    assert _stored_order(draft) == ["Section 1", "Section 2", "Section 3"]
+    assert loads == [], f"dragging loaded the page: {loads}"
+    assert page.locator("li.block-card[draggable=true]").count() == 0
+
+
+def test_a_drop_the_server_cannot_take_says_so_and_keeps_the_order(browser: Browser, live_server: LiveServer,
+                                                                  draft: str) -> None:
+    # Its own context: the refused request is the point here, not a broken page for the watcher to report.
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="Europe/London")
+    page = context.new_page()
+    sign_in(page, live_server, "ed@example.org")
+    page.goto(live_server.at(f"/team/issues/{draft}"))
+    page.wait_for_load_state("networkidle")
+    page.route("**/move", lambda route: route.fulfill(status=503, body="down for a moment"))
+    cards = page.locator("#block-list > li.block-card")
+    cards.nth(2).locator(".drag-handle").drag_to(cards.nth(0))
+    message = page.locator("#editor-status .message-error")
+    expect(message).to_have_text("The block could not be moved (error 503), so the order is as it was. "
+                                 "Try again in a moment.")
+    assert _order(page) == ["Section 1", "Section 2", "Section 3"]
+    assert _stored_order(draft) == ["Section 1", "Section 2", "Section 3"]
+    page.unroute("**/move")
+    page.route("**/move", lambda route: route.abort())
+    cards.nth(2).locator(".drag-handle").drag_to(cards.nth(0))
+    expect(message).to_contain_text("The composer could not be reached, so the block was not moved")
+    context.close()
 
 
 def test_block_form_errors_are_announced_and_linked(page: Page, live_server: LiveServer, draft: str) -> None:

@@ -271,6 +271,13 @@
     function failed(event) {
       var xhr = event.detail.xhr;
       var code = xhr ? xhr.status : 0;
+      var detail = event.detail;
+      var path = (detail.pathInfo && detail.pathInfo.requestPath) || (detail.requestConfig && detail.requestConfig.path) || "";
+      if (/\/move$/.test(path) && code !== 401 && code !== 404) {
+        say(code ? "The block could not be moved (error " + code + "), so the order is as it was. Try again in a moment."
+          : "The composer could not be reached, so the block was not moved and the order is as it was. Try again when you are back online.", true);
+        return;
+      }
       var text = code === 401 ? "You have been signed out, so this was not saved. Your text is still here and kept in this browser: sign in again in another tab, then press the button again."
         : code === 413 ? "That was too large to send, so it was not saved. Use a smaller picture."
         : code === 404 ? "That block no longer exists: someone may have deleted it. Reload the page to see the issue as it is now."
@@ -320,44 +327,100 @@
     });
   }
 
-  // Drag and drop block order. The Move up / Move down buttons do the same from the keyboard.
-  var list = document.querySelector("ol.blocks");
-  if (list && list.querySelector(".drag-handle")) {
+  // Drag and drop block order, by a block's handle, for pointer users (Move up / Move down do the same from
+  // the keyboard). A drop posts the same move form as those buttons, with the new place in `to`, through htmx:
+  // the server's answer replaces the list in place, with its status message, exactly as a Move button's does,
+  // and a failure is said beside the blocks. The listeners sit on the document, so cards that arrive later
+  // (every in-place change replaces the list) can be dragged too. Without htmx the plain form is posted.
+  function dragToReorder() {
     var dragged = null;
-    list.querySelectorAll("li.block-card").forEach(function (card) {
-      var handle = card.querySelector(".drag-handle");
-      handle.addEventListener("mousedown", function () { card.draggable = true; });
-      card.addEventListener("dragstart", function (event) {
-        dragged = card;
-        card.classList.add("dragging");
-        event.dataTransfer.effectAllowed = "move";
-        event.dataTransfer.setData("text/plain", card.getAttribute("data-key"));
+    var TYPE = "application/x-newsletter-block";
+    function blockList() { return document.getElementById("block-list"); }
+    function cardAt(target) {
+      var card = target && target.closest ? target.closest("li.block-card") : null;
+      var list = blockList();
+      return card && list && card.parentNode === list ? card : null;
+    }
+    function clearMarks() {
+      document.querySelectorAll(".drop-before, .drop-after").forEach(function (el) {
+        el.classList.remove("drop-before", "drop-after");
       });
-      card.addEventListener("dragend", function () {
-        card.classList.remove("dragging");
-        card.draggable = false;
-        list.querySelectorAll(".drop-before").forEach(function (el) { el.classList.remove("drop-before"); });
-      });
-      card.addEventListener("dragover", function (event) {
-        if (!dragged || dragged === card) { return; }
-        event.preventDefault();
-        list.querySelectorAll(".drop-before").forEach(function (el) { el.classList.remove("drop-before"); });
-        card.classList.add("drop-before");
-      });
-      card.addEventListener("drop", function (event) {
-        event.preventDefault();
-        if (!dragged || dragged === card) { return; }
-        var cards = Array.prototype.slice.call(list.querySelectorAll("li.block-card"));
-        var from = cards.indexOf(dragged);
-        var to = cards.indexOf(card);
-        if (from < to) { to -= 1; }
-        var key = dragged.getAttribute("data-key");
-        var url = window.location.pathname.replace(/\/$/, "") + "/blocks/" + encodeURIComponent(key) + "/move";
-        post(url, { to: String(to) }).then(function () {
-          window.location.hash = "block-" + key;
-          window.location.reload();
+    }
+    // The lower third of a card means "after it", so a block can be dropped at the end of the list too.
+    function after(card, event) {
+      var box = card.getBoundingClientRect();
+      return event.clientY > box.top + box.height * 2 / 3;
+    }
+    function moveUrl(card) {
+      var form = card.querySelector('form[action$="/move"]');
+      return form ? form.getAttribute("action") : null;
+    }
+    document.addEventListener("mousedown", function (event) {
+      var handle = event.target.closest && event.target.closest(".drag-handle");
+      var card = handle && cardAt(handle);
+      if (card) { card.draggable = true; }
+    });
+    document.addEventListener("mouseup", function () {
+      if (dragged) { return; }
+      document.querySelectorAll("li.block-card[draggable=true]").forEach(function (card) { card.draggable = false; });
+    });
+    document.addEventListener("dragstart", function (event) {
+      var card = cardAt(event.target);
+      if (!card || event.target !== card || !card.draggable) { return; }
+      dragged = card;
+      card.classList.add("dragging");
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData(TYPE, card.getAttribute("data-key"));
+    });
+    document.addEventListener("dragend", function () {
+      if (!dragged) { return; }
+      dragged.classList.remove("dragging");
+      dragged.draggable = false;
+      dragged = null;
+      clearMarks();
+    });
+    document.addEventListener("dragover", function (event) {
+      var card = cardAt(event.target);
+      if (!dragged || !card) { return; }
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+      clearMarks();
+      if (card !== dragged) { card.classList.add(after(card, event) ? "drop-after" : "drop-before"); }
+    });
+    document.addEventListener("drop", function (event) {
+      var card = cardAt(event.target);
+      if (!dragged || !card) { return; }
+      event.preventDefault();
+      var moving = dragged;
+      var below = after(card, event);
+      clearMarks();
+      if (moving === card) { return; }
+      var cards = Array.prototype.slice.call(blockList().children);
+      var from = cards.indexOf(moving);
+      var to = cards.indexOf(card) + (below ? 1 : 0);
+      if (from < to) { to -= 1; }
+      if (to === from) { return; }
+      var url = moveUrl(moving);
+      if (!url) { return; }
+      if (window.htmx) {
+        window.htmx.ajax("POST", url, {
+          source: moving, target: "#block-list", swap: "outerHTML",
+          values: { to: String(to) }, headers: { "X-CSRF-Token": csrf }
         });
+        return;
+      }
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = url;
+      [["csrf_token", csrf], ["to", String(to)]].forEach(function (pair) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = pair[0];
+        input.value = pair[1];
+        form.appendChild(input);
       });
+      document.body.appendChild(form);
+      form.submit();
     });
   }
 
@@ -377,6 +440,7 @@
     if (event.detail.elt !== document.body) { enhance(event.detail.elt); }
   });
   inPlaceEditing();
+  if (document.querySelector("#block-list .drag-handle")) { dragToReorder(); }
 
   // Campaign progress: figures refresh every two seconds until the campaign is finished or cancelled.
   var progress = document.querySelector("[data-progress-url]");
