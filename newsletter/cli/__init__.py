@@ -7,6 +7,7 @@ One group, `main`, and a module per command group:
     users.py        users (team accounts)
     subscribers.py  lists, subscribers
     service.py      db upgrade, serve
+    doctor.py       doctor (is the installation ready to send, and what to do if not)
     environment.py  the settings, a database ready to use, the exit statuses
 
 Errors a person can fix (a bad setting, an invalid issue file, an unknown slug) are `NewsletterError`s
@@ -23,6 +24,7 @@ from typing import Any
 import click
 
 from newsletter.cli import issues, sending, service, subscribers, users
+from newsletter.cli.doctor import doctor
 from newsletter.cli.environment import EXIT_CONFIG, EXIT_PROBLEM
 from newsletter.config import SettingsError
 from newsletter.errors import NewsletterError
@@ -68,3 +70,4 @@ for command in (service.db, issues.issues, issues.render, issues.check, service.
                 sending.send_test, sending.campaigns, sending.bounces, users.users, subscribers.lists,
                 subscribers.subscribers):
     main.add_command(command)
+main.add_command(doctor)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from newsletter.config import Settings
 from newsletter.db import session_scope
-from newsletter.delivery import campaigns
+from newsletter.delivery import campaigns, heartbeat
 from newsletter.delivery.ratelimit import DatabaseLimiter, Rate
 from newsletter.delivery.sender import work
 from newsletter.delivery.transport import transport_for
@@ -30,6 +30,8 @@ class EmbeddedRunner:
         # In the database, not in this process: `newsletter serve` and `newsletter send --wait` (or
         # several web processes) may run at once, and together they must keep to one rate.
         self.limiter = DatabaseLimiter(name, Rate(rate, per_day, settings.burst_for(rate)))
+        # This loop is the embedded default's tick; it steps many times a second, its heartbeat need not.
+        self.heartbeat = heartbeat.Throttled(settings.tick_seconds)
 
     def step(self) -> float:
         """Start due campaigns and work on running ones; returns how long to wait before the next step.
@@ -37,6 +39,9 @@ class EmbeddedRunner:
         One campaign that fails in an unexpected way is logged and left for the next step; the
         others are still worked on.
         """
+        if self.heartbeat.due():
+            with session_scope() as session:
+                heartbeat.record(session)
         with session_scope() as session:
             campaigns.start_due(session)
         with session_scope() as session:

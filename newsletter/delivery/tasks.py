@@ -16,7 +16,7 @@ from celery import shared_task
 
 from newsletter.config import get_settings
 from newsletter.db import session_scope
-from newsletter.delivery import campaigns
+from newsletter.delivery import campaigns, heartbeat
 from newsletter.delivery.celery_app import producer
 from newsletter.delivery.ratelimit import Rate, RedisLimiter
 from newsletter.delivery.sender import work
@@ -121,6 +121,9 @@ def tick() -> list[int]:
     """Start due scheduled campaigns and re-queue running ones nobody is working on."""
     settings = get_settings()
     client = _resources.redis_client()
+    with session_scope() as session:
+        # First, so `newsletter doctor` and /metrics see the beat alive even when the rest of the tick fails.
+        heartbeat.record(session)
     with session_scope() as session:
         started = campaigns.start_due(session)
     with session_scope() as session:
