@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     production: bool = False
     # Web views are public, but a council may not want an archive of SEND newsletters in search engines.
     web_noindex: bool = False
+    # Count clicks on an issue's links through a redirect on our own address (/r/...) that carries no
+    # reader identity. Off: links in emails frozen from then on go straight to their destination.
+    count_clicks: bool = True
     readability_min_score: Annotated[float, Field(ge=0, le=100)] = 60.0
     # How many reverse proxies stand in front of the web app (0: none). With one, its X-Forwarded-For
     # and X-Forwarded-Proto are trusted, so rate limits see each visitor and cookies know they are https.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from newsletter.config import get_settings
 from newsletter.errors import NewsletterError
@@ -30,5 +30,17 @@ def unsign(purpose: str, token: str, max_age: int | None = None, secret: str | N
         return _serializer(purpose, secret).loads(token, max_age=max_age)
     except SignatureExpired:
         raise BadToken("This link has expired.") from None
+    except BadSignature:
+        raise BadToken("This link is not valid. It may have been copied incompletely.") from None
+
+
+def sign_stable(purpose: str, payload: Any, secret: str | None = None) -> str:
+    """The same token for the same payload every time, and it never expires."""
+    return URLSafeSerializer(secret or get_settings().secret_key, salt=f"newsletter.{purpose}").dumps(payload)
+
+
+def unsign_stable(purpose: str, token: str, secret: str | None = None) -> Any:
+    try:
+        return URLSafeSerializer(secret or get_settings().secret_key, salt=f"newsletter.{purpose}").loads(token)
     except BadSignature:
         raise BadToken("This link is not valid. It may have been copied incompletely.") from None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from subscribers import membership, store
 from subscribers.background import request_preferences_link_later, send_preferences_link_logged
 from subscribers.bulk_sql import one_of
 from subscribers.csv_export import export_list
+from subscribers.csvsafe import protect as spreadsheet_safe
 from subscribers.csv_import import ImportReport, import_csv
 from subscribers.emails import email_hash, loose_normalise, normalise_email
 from subscribers.erasure import erase, erase_email, purge_unconfirmed
@@ -58,6 +60,7 @@ from subscribers.links import (
 from subscribers.mailer import Mailer, Outgoing
 from subscribers.models import (
     ConsentAction,
+    ConsentEntry,
     ConsentSource,
     MailingList,
     Subscriber,
@@ -241,6 +244,26 @@ def subscribers_by_id(session: Session, subscriber_ids: Sequence[int] | set[int]
 
 def email_of(session: Session, subscriber_id: int) -> str | None:
     return session.scalar(select(Subscriber.email).where(Subscriber.id == subscriber_id))
+
+
+# Leaving through something an email carried: its one-click link, the page that link opens, or its
+# mailto address. The preference centre is left out: its link is not tied to one email.
+_FROM_AN_EMAIL = (ConsentSource.ONE_CLICK, ConsentSource.UNSUBSCRIBE_PAGE, ConsentSource.MAILTO)
+
+
+def left_from_email_links(session: Session, since: datetime) -> list[tuple[int, datetime]]:
+    """(subscriber id, when) for each unsubscribe made from an email since `since`, from the consent log.
+
+    For the campaign report's "unsubscribed because of this issue": the log already records each
+    unsubscribe's source and moment, so telling which issue a person left from needs nothing new
+    stored about them. People erased since are not in it (their lines no longer name them).
+    """
+    rows = session.execute(
+        select(ConsentEntry.subscriber_id, ConsentEntry.at).where(
+            ConsentEntry.action == ConsentAction.UNSUBSCRIBE, ConsentEntry.source.in_(_FROM_AN_EMAIL),
+            ConsentEntry.subscriber_id.is_not(None), ConsentEntry.at >= since)
+    ).all()
+    return sorted({(int(subscriber_id), at) for subscriber_id, at in rows}, key=lambda row: row[1])
 
 
 __all__ = [

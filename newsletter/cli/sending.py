@@ -145,7 +145,7 @@ def send_test(slug: str, to: tuple[str, ...]) -> None:
 
 @click.group("campaigns")
 def campaigns() -> None:
-    """Follow and steer campaigns: progress, pause, resume, cancel, retry failed."""
+    """Follow and steer campaigns: progress, report, pause, resume, cancel, retry failed."""
 
 
 @campaigns.command("list")
@@ -193,6 +193,32 @@ def _steer(verb: str, campaign_id: int) -> None:
     click.echo(f"Campaign {campaign_id} is {state}.")
     if verb in ("resume", "retry-failed"):
         _start_workers(campaign_id)
+
+
+@campaigns.command("report")
+@click.argument("campaign_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for other tools.")
+def campaigns_report(campaign_id: int, as_json: bool) -> None:
+    """Delivered, bounced, failed, unsubscribed, web page visits, clicks per link, feedback and polls."""
+    import json
+
+    from newsletter.counts.report import campaign_report
+    from newsletter.db import session_scope
+
+    with session_scope() as session:
+        report = campaign_report(session, campaign_id)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Campaign {report.campaign_id}: {report.issue_title} ({report.state})")
+    section = None
+    for what, which, count in report.rows():
+        heading = what if which else None
+        if heading != section and heading is not None:
+            click.echo(f"{heading}:")
+        section = heading
+        click.echo(f"  {count:>7}  {which}" if which else f"  {count:>7}  {what}")
+    click.echo(f"\n{report.as_dict()['note']}")
 
 
 @campaigns.command("pause")

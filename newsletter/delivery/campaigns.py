@@ -15,6 +15,7 @@ from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
+from newsletter.counts import links as counted_links
 from newsletter.db import utcnow
 from newsletter.delivery import audience, ledger
 from newsletter.delivery.mime import MessageBodies, PreparedMessage
@@ -72,9 +73,12 @@ def _message(session: Session, issue: Issue, rendered: RenderedIssue, list_ids: 
              settings: Settings) -> CampaignMessage:
     """The email the campaign will send, fixed now; refused here if no message could be built from it."""
     slug, name = audience.list_identity(session, list_ids)
+    # Links go through the click counter here, once a campaign: every reader's copy has the same ones.
+    email_html, email_text = counted_links.for_issue(session, issue.id, rendered.html.source,
+                                                     rendered.text.source, settings)
     message = CampaignMessage(subject=issue.subject, from_address=settings.from_address, language=issue.language,
                               list_id=f"{slug}.{settings.sender_domain}", list_name=name,
-                              email_html=rendered.html.source, email_text=rendered.text.source)
+                              email_html=email_html, email_text=email_text)
     try:
         prepared_message(message, 0, settings)
     except HeaderValueError as error:

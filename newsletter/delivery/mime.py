@@ -293,7 +293,7 @@ class PreparedMessage:
 
 
 def single_copy(
-    rendered: RenderedIssue,
+    rendered: RenderedIssue | MessageBodies,
     *,
     subject: str,
     from_address: str,

@@ -16,12 +16,14 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
 from newsletter.config import Settings
-from newsletter.delivery.mime import single_copy
+from newsletter.counts import links as counted_links
+from newsletter.delivery.mime import MessageBodies, single_copy
 from newsletter.delivery.transport import DeliveryError, transport_for
 from newsletter.errors import NewsletterError
 from newsletter.headersafe import HeaderValueError
 from newsletter.issues import service, store
 from newsletter.issues.models import Issue
+from newsletter.render.personalise import PersonalTemplate
 from newsletter.render.pipeline import RenderedIssue
 from newsletter.theme import get_theme
 
@@ -59,7 +61,7 @@ def send_test_copies(session: Session, slug: str, addresses: list[str], settings
             "Send it to fewer people (to share a draft more widely, create a review link)."
         )
     log.info("test send of %r by %s to %d addresses: %s", slug, sent_by, len(checked), ", ".join(checked))
-    rendered = service.rendered(issue, get_theme(), settings)
+    rendered = _with_counted_links(session, issue, service.rendered(issue, get_theme(), settings), settings)
     transport = transport_for(settings)
     results = []
     try:
@@ -80,7 +82,19 @@ def send_test_copies(session: Session, slug: str, addresses: list[str], settings
     return results
 
 
-def _build(rendered: RenderedIssue, issue: Issue, address: str, settings: Settings) -> bytes:
+def _with_counted_links(session: Session, issue: Issue, rendered: RenderedIssue, settings: Settings) -> MessageBodies:
+    """The bodies with the same click-counted links a reader's copy has, so the team can follow them.
+
+    A click is counted only once a campaign of the issue has started, so the team's own test clicks
+    before the send are not in its report.
+    """
+    email_html, email_text = counted_links.for_issue(session, issue.id, rendered.html.source, rendered.text.source,
+                                                     settings)
+    return MessageBodies(html=PersonalTemplate.compile(email_html, escape=True),
+                         text=PersonalTemplate.compile(email_text, escape=False))
+
+
+def _build(rendered: RenderedIssue | MessageBodies, issue: Issue, address: str, settings: Settings) -> bytes:
     return single_copy(rendered, subject=f"[Test] {issue.subject}", from_address=settings.from_address,
                        language=issue.language, domain=settings.sender_domain, to=address,
                        links_to=f"{settings.base_url}/test-link")

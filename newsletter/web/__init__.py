@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
     from newsletter.web.auth import init_auth
     from newsletter.web.bounces import bounces
+    from newsletter.web.clicks import clicks
     from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
     from newsletter.web.history import versions as history
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users, theme_page):
         app.register_blueprint(blueprint)
     app.register_blueprint(history)
+    app.register_blueprint(clicks)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -1,16 +1,19 @@
 """Public pages: web views of sent issues, the archive, the feed, media, signed draft previews and
 the accessibility statement.
 
-Nothing here knows who is reading: no cookies, no personal data, no tracking. The reading options
+Nothing here knows who is reading: no cookies, no personal data, no tracking. A web view's visits are
+counted as one number per issue (newsletter/counts/), nothing else. The reading options
 (bigger text, more space, high contrast, dark mode, print) are remembered by the reader's own browser,
 in its local storage, and never sent to us.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, request, send_file
+from flask import Blueprint, Response, abort, g, redirect, request, send_file
 from markupsafe import escape
 
+from newsletter.counts import store as counts
+from newsletter.counts import visitors
 from newsletter.issues import service, store
 from newsletter.issues.media import resolve_media_path
 from newsletter.render.archive import entries, render_archive, render_feed
@@ -71,6 +74,9 @@ def web_view(slug: str) -> Response:
         if issue is None or not service.is_public(issue):
             abort(404)
         html = service.rendered(issue, pages.theme(), pages.settings()).web_html
+        # A number per issue, nothing about the visitor; the team's own look (signed in) is not a visit.
+        if g.get("user") is None and visitors.is_person(request.method, request.headers):
+            counts.count_web_view(session, issue.id)
     response = Response(_with_reading_options(html), mimetype="text/html")
     response.cache_control.public = True
     response.cache_control.max_age = 300

@@ -8,11 +8,13 @@ show` prints; `team.js` refreshes it every few seconds and the page works (with 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, request, session as browser_session, url_for
 from sqlalchemy.orm import Session
 
 from newsletter import localtime
+from newsletter.counts.report import CAVEAT, CampaignReport, campaign_report
 from newsletter.delivery import audience, campaigns
 from newsletter.delivery.ledger import Progress
 from newsletter.delivery.models import CampaignState, DeliveryState
@@ -123,8 +125,37 @@ def campaign(campaign_id: int) -> str:
             # Finished (or paused, or stopped) before this page was first shown: "Sending has started."
             # would already be untrue. Flask keeps messages in the session until a page shows them.
             browser_session["_flashes"] = [(kind, text) for kind, text in waiting if kind != "progress"]
+        report = campaign_report(session, campaign_id)
         return render_team("campaign.html.j2", title=f"Campaign {campaign_id}: {found.issue.title}", campaign=found,
-                           progress=progress)
+                           progress=progress, report=report, bars=_bars(report), report_note=CAVEAT,
+                           counting_clicks=pages.settings().count_clicks)
+
+
+def _bars(report: CampaignReport) -> list[dict[str, Any]]:
+    """The chart's bars: a short label, the count, and the width in steps of 5 % of the largest count."""
+    most = report.most_clicks
+    bars = []
+    for link in report.clicks:
+        parts = urlsplit(link.url)
+        label = (parts.netloc + parts.path).rstrip("/") or link.url
+        step = 0 if not most else max(1 if link.count else 0, round(20 * link.count / most)) * 5
+        bars.append({"label": label, "count": link.count, "step": step})
+    return bars
+
+
+@sending.route("/campaigns/<int:campaign_id>/report.csv")
+@login_required
+def report_csv(campaign_id: int) -> Response:
+    """The report as a spreadsheet for the team's own reporting (numbers only, like the page)."""
+    with pages.session_scope() as session:
+        try:
+            report = campaign_report(session, campaign_id)
+        except campaigns.CampaignNotFound:
+            abort(404)
+    # A byte-order mark, so Excel reads the file as UTF-8 (link addresses and poll answers need not be ASCII).
+    response = Response("\ufeff" + report.as_csv(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="campaign-{campaign_id}-report.csv"'
+    return response
 
 
 @sending.route("/campaigns/<int:campaign_id>/progress.json")
