@@ -8,4 +8,5 @@ def load_all() -> None:
     import subscribers.api  # noqa: F401  (its models: lists, subscribers, consent, suppressions)
     import newsletter.delivery.models  # noqa: F401
     import newsletter.counts.models  # noqa: F401  (link_counts, web_view_counts: numbers only)
+    import newsletter.delivery.heartbeat  # noqa: F401  (heartbeats: when the scheduler last ticked)
     import newsletter.theme  # noqa: F401  (theme_settings: the composer's changes to the theme)
