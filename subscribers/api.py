@@ -336,6 +336,9 @@ __all__ = [
     "get_subscriber",
     "process_maildir",
     "purge_unconfirmed",
+    # the campaign report (newsletter/counts/report.py)
+    "left_from_email_links",
+    "spreadsheet_safe",
     # rows, states and errors named in signatures and forms
     "ConsentSource",
     "MailingList",
