@@ -262,15 +262,76 @@ def test_insert_the_readers_name(page: Page, live_server: LiveServer, draft: str
     expect(editor.locator(".name-token")).to_have_text("reader's name")
     expect(page.get_by_role("status").filter(has_text="Reader's name added")).to_be_visible()
     page.keyboard.type(", welcome.")
-    _markdown_becomes(page, "markdown", "Hello [[name]] , welcome.")
+    _markdown_becomes(page, "markdown", "Hello [[name]], welcome.")
     # The preview says what the email says when we do not know a reader's name.
-    expect(page.locator(".markdown-preview-body")).to_have_text("Hello there , welcome.")
+    expect(page.locator(".markdown-preview-body")).to_have_text("Hello there, welcome.")
     assert_accessible(page, "richtext-editor-desktop")
     page.set_viewport_size(PHONE)
     assert_accessible(page, "richtext-editor-phone")
     page.get_by_role("button", name="Add block").click()
     expect(page.get_by_text("Added the text block.")).to_be_visible()
-    assert _blocks(draft)[0]["markdown"] == "Hello [[name]] , welcome."
+    assert _blocks(draft)[0]["markdown"] == "Hello [[name]], welcome."
+
+
+def test_ctrl_z_undoes_a_paste_and_a_link(page: Page, live_server: LiveServer, draft: str) -> None:
+    """A paste and a link are put in with the browser's own editing command, so Ctrl+Z takes each back out,
+    the cursor goes back where it was (not the whole text selected, for the next key to replace), and
+    Ctrl+Shift+Z puts it back."""
+    _open_form(page, live_server, draft, "text")
+    editor = _editor(page, "Text")
+    editor.focus()
+    page.keyboard.type("Short breaks for the summer.")
+    page.keyboard.press("Enter")
+    page.keyboard.type("Book by Friday")
+    typed = "<p>Short breaks for the summer.</p><p>Book by Friday</p>"
+    expect(editor).to_have_js_property("innerHTML", typed)
+    _markdown_becomes(page, "markdown", "Short breaks for the summer.\n\nBook by Friday")
+
+    _paste(page, ".richtext-editor", (PASTE / "word365-chrome.html").read_text(encoding="utf-8"))
+    expect(editor.locator("ul > li")).to_have_count(2)
+    expect(editor.locator("strong").first).to_have_text("Short breaks this winter")
+    # The cursor is at the end of what was pasted, inside its last paragraph.
+    assert page.evaluate("""() => {
+        const caret = getSelection().getRangeAt(0);
+        const last = document.querySelector('.richtext-editor').lastElementChild;
+        const rest = document.createRange();
+        rest.setStart(caret.endContainer, caret.endOffset);
+        rest.setEndAfter(last);
+        return caret.collapsed && last.contains(caret.startContainer) && rest.toString() === '';
+    }""")
+    expect(editor.locator("p").last).to_have_text("Apply by 31 May.")
+    page.keyboard.press("Control+z")
+    expect(editor).to_have_js_property("innerHTML", typed)
+    _markdown_becomes(page, "markdown", "Short breaks for the summer.\n\nBook by Friday")
+    page.keyboard.type("!")  # the cursor is where it was before the paste
+    expect(editor).to_have_js_property("innerHTML", "<p>Short breaks for the summer.</p><p>Book by Friday!</p>")
+    page.keyboard.press("Control+z")
+    expect(editor).to_have_js_property("innerHTML", typed)
+
+    # A link on the word "Friday", chosen with the keyboard, then undone and redone.
+    for _ in range(6):
+        page.keyboard.press("Shift+ArrowLeft")
+    page.keyboard.press("Control+k")
+    dialog = page.get_by_role("dialog", name="Add a link")
+    expect(dialog.get_by_label("Link text")).to_have_value("Friday")
+    dialog.get_by_label("Address").fill("www.example.org/book")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    linked = '<p>Short breaks for the summer.</p><p>Book by <a href="https://www.example.org/book">Friday</a></p>'
+    expect(editor).to_have_js_property("innerHTML", linked)
+    expect(editor).to_be_focused()
+    page.keyboard.press("Control+z")
+    expect(editor).to_have_js_property("innerHTML", typed)
+    _markdown_becomes(page, "markdown", "Short breaks for the summer.\n\nBook by Friday")
+    expect(page.get_by_role("link", name="Friday")).to_have_count(0)
+    assert page.evaluate("() => getSelection().toString()") == "Friday"  # the words chosen, as before the link
+    page.keyboard.press("Control+Shift+z")
+    expect(editor).to_have_js_property("innerHTML", linked)
+    _markdown_becomes(page, "markdown", "Short breaks for the summer.\n\nBook by [Friday](https://www.example.org/book)")
+    page.get_by_role("button", name="Add block").click()
+    expect(page.get_by_text("Added the text block.")).to_be_visible()
+    assert _blocks(draft)[0]["markdown"] == (
+        "Short breaks for the summer.\n\nBook by [Friday](https://www.example.org/book)")
 
 
 def test_link_rows_added_and_removed_with_the_keyboard(page: Page, live_server: LiveServer, draft: str) -> None:

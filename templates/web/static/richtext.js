@@ -149,8 +149,18 @@
       timer = window.setTimeout(flush, 300);
     }
 
-    // Typing always goes into a paragraph: an empty editor holds one, not bare text.
+    // Typing always goes into a paragraph: an empty editor holds one, not bare text. Line breaks between
+    // paragraphs in the server's markup go: the browser drops them when it edits, and `edit` finds the
+    // cursor again by position, which they would shift.
+    function dropLineBreaks(root) {
+      Array.prototype.slice.call(root.querySelectorAll("ul, ol")).concat([root]).forEach(function (parent) {
+        Array.prototype.slice.call(parent.childNodes).forEach(function (node) {
+          if (node.nodeType === 3 && !node.nodeValue.trim()) { node.remove(); }
+        });
+      });
+    }
     function ensureParagraph() {
+      dropLineBreaks(editor);
       if (editor.querySelector("p, ul, ol")) { return; }
       var paragraph = document.createElement("p");
       while (editor.firstChild) { paragraph.appendChild(editor.firstChild); }
@@ -175,22 +185,20 @@
       });
     }
 
-    // Markup from the server (already sanitised) put in at the cursor. Not execCommand("insertHTML"):
-    // Chrome adds style attributes with it, which the content policy forbids.
-    function insertMarkup(markup) {
-      var selection = window.getSelection();
-      if (!selection.rangeCount) { return; }
-      var range = selection.getRangeAt(0);
+    // Markup from the server (already sanitised) put in at `range`, inside `root` (a copy of the editor, see
+    // `edit`); returns where the cursor goes after it.
+    function insertMarkup(root, range, markup) {
       range.deleteContents();
       var holder = document.createElement("template");
       holder.innerHTML = markup;
       var fragment = holder.content;
+      dropLineBreaks(fragment);
       var last = fragment.lastChild;
-      if (!last) { return; }
+      if (!last) { return range; }
       var blocks = fragment.querySelector("p, ul, ol");
       var here = range.startContainer.nodeType === 1 ? range.startContainer : range.startContainer.parentNode;
       var block = here.closest ? here.closest("p, li") : null;
-      if (blocks && block && editor.contains(block)) {
+      if (blocks && block && root.contains(block)) {
         // Paragraphs and lists go beside the paragraph the cursor is in (replacing it when it is empty).
         if (block.textContent.trim() === "" && !block.querySelector(".name-token")) {
           block.replaceWith(fragment);
@@ -203,15 +211,130 @@
       var after = document.createRange();
       after.setStartAfter(last);
       after.collapse(true);
-      selection.removeAllRanges();
-      selection.addRange(after);
+      return after;
     }
+
+    // Every change the editor makes itself (a paste, a link, the reader's name) goes through the browser's
+    // own editing command, so Ctrl+Z undoes it like typing. The change is made on a copy of the text; the
+    // copy then replaces the text in one "insertHTML" step. Not insertHTML of the new part at the cursor:
+    // Chrome merges pasted paragraphs into the one at the cursor with style attributes, which the content
+    // policy forbids (and reports); replacing the whole text leaves nothing to merge.
+    var NEWLINE = '<br class="Apple-interchange-newline">';
+    var ours = [];      // changes made here, newest last: where the cursor was before and goes after
+    var undone = [];
+    function pathOf(node, root) {
+      var path = [];
+      while (node && node !== root) {
+        path.unshift(Array.prototype.indexOf.call(node.parentNode.childNodes, node));
+        node = node.parentNode;
+      }
+      return node === root ? path : null;
+    }
+    function nodeAt(root, path) {
+      var node = root;
+      for (var i = 0; node && i < path.length; i += 1) { node = node.childNodes[path[i]]; }
+      return node || null;
+    }
+    function pointOf(container, offset, root) {
+      var path = pathOf(container, root);
+      return path ? { path: path, offset: offset } : null;
+    }
+    function rangeAt(root, start, end) {
+      var a = start && nodeAt(root, start.path);
+      var b = end && nodeAt(root, end.path);
+      if (!a || !b) { return null; }
+      var size = function (node) { return node.nodeType === 3 ? node.length : node.childNodes.length; };
+      if (start.offset > size(a) || end.offset > size(b)) { return null; }
+      var range = document.createRange();
+      range.setStart(a, start.offset);
+      range.setEnd(b, end.offset);
+      return range;
+    }
+    function place(range) {
+      var selection = window.getSelection();
+      if (!range) {
+        range = document.createRange();
+        range.selectNodeContents(editor);
+        range.collapse(false);
+      }
+      selection.removeAllRanges();
+      selection.addRange(range);
+      savedRange = range.cloneRange();
+    }
+    // `change(copy, range)` changes the copy at `range` (the cursor or selection, mapped into the copy) and
+    // returns where the cursor goes; it may return null to leave the text as it is.
+    function edit(change) {
+      restoreRange();
+      var live = window.getSelection().getRangeAt(0);
+      var start = pointOf(live.startContainer, live.startOffset, editor);
+      var end = pointOf(live.endContainer, live.endOffset, editor);
+      var copy = editor.cloneNode(true);
+      var range = rangeAt(copy, start, end);
+      if (!range) {
+        range = document.createRange();
+        range.selectNodeContents(copy);
+        range.collapse(false);
+      }
+      var caret = change(copy, range);
+      if (!caret) { return; }
+      // The cursor goes inside the text just put in, not between two paragraphs.
+      var at = caret.startContainer;
+      var offset = caret.startOffset;
+      while ((at === copy || at.nodeName === "UL" || at.nodeName === "OL") && offset > 0 &&
+             at.childNodes[offset - 1].nodeType === 1) {
+        at = at.childNodes[offset - 1];
+        offset = at.childNodes.length;
+      }
+      var after = pointOf(at, offset, copy);
+      var markup = copy.innerHTML;
+      var beforeHtml = editor.innerHTML;
+      var whole = document.createRange();
+      whole.selectNodeContents(editor);
+      place(whole);
+      // Text that starts with a list keeps the cursor in it once emptied; the newline starts the new text
+      // outside it, as the copy has it.
+      var first = editor.firstElementChild;
+      var lead = first && (first.nodeName === "UL" || first.nodeName === "OL") ? NEWLINE : "";
+      var done = false;
+      try { done = document.execCommand("insertHTML", false, lead + markup); } catch (e) { done = false; }
+      if (!done) { editor.innerHTML = markup; }  // no undo for this change, but the text is right
+      place(rangeAt(editor, after, after));
+      ours.push({ before: { start: start, end: end }, beforeHtml: beforeHtml, after: after, afterHtml: editor.innerHTML });
+      if (ours.length > 100) { ours.shift(); }
+      undone = [];
+    }
+    // Undoing one of these changes gives the old text back with all of it selected (the step replaced all
+    // of it), so one more key press would replace everything: the cursor goes back where it was instead.
+    var undoing = null;
+    editor.addEventListener("beforeinput", function (event) {
+      undoing = null;
+      var html = editor.innerHTML;
+      if (event.inputType === "historyUndo" && ours.length && ours[ours.length - 1].afterHtml === html) {
+        undoing = { step: ours.pop(), redo: false };
+      } else if (event.inputType === "historyRedo" && undone.length && undone[undone.length - 1].beforeHtml === html) {
+        undoing = { step: undone.pop(), redo: true };
+      } else if (event.inputType !== "historyUndo" && event.inputType !== "historyRedo") {
+        undone = [];
+      }
+    });
+    editor.addEventListener("input", function (event) {
+      if (!undoing || (event.inputType !== "historyUndo" && event.inputType !== "historyRedo")) { return; }
+      var step = undoing.step;
+      if (undoing.redo) {
+        ours.push(step);
+        place(rangeAt(editor, step.after, step.after));
+      } else {
+        undone.push(step);
+        place(rangeAt(editor, step.before.start, step.before.end));
+      }
+      undoing = null;
+    });
 
     function run(command) {
       if (command === "link") { openLinkDialog(); return; }
       restoreRange();
       if (command === "name") {
-        insertMarkup(NAME_CHIP + "\u00a0");
+        edit(function (copy, range) { return insertMarkup(copy, range, NAME_CHIP + "\u00a0"); });
         say("Reader's name added. The email shows each reader's name, or \u201cthere\u201d when we do not know it.");
       } else {
         document.execCommand(command, false, null);
@@ -286,8 +409,7 @@
       post("/team/richtext/markdown", { html: pasted }).then(function (answer) {
         if (!answer.ok) { say(answer.error || "That could not be pasted."); return; }
         savedRange = at;
-        restoreRange();
-        insertMarkup(answer.html);
+        edit(function (copy, range) { return insertMarkup(copy, range, answer.html); });
         keepRange();
         changed();
         say(["Pasted, keeping bold, italic, links and lists."].concat(answer.notes || []).join(" "));
@@ -404,13 +526,18 @@
         setError(addressInput, addressError, addressHint.id, "");
         if (!words) { textInput.focus(); return; }
         dialog.close();
-        restoreRange();
-        if (editing) {
-          editing.setAttribute("href", answer.address);
-          if (editing.textContent !== words) { editing.textContent = words; }
-        } else {
-          insertMarkup('<a href="' + escapeHtml(answer.address) + '">' + escapeHtml(words) + "</a>");
-        }
+        var link = editing ? pathOf(editing, editor) : null;
+        edit(function (copy, range) {
+          var anchor = link && nodeAt(copy, link);
+          if (anchor) {
+            anchor.setAttribute("href", answer.address);
+            if (anchor.textContent !== words) { anchor.textContent = words; }
+            var after = document.createRange();
+            after.setStartAfter(anchor);
+            return after;
+          }
+          return insertMarkup(copy, range, '<a href="' + escapeHtml(answer.address) + '">' + escapeHtml(words) + "</a>");
+        });
         keepRange();
         changed();
         say("Link " + (editing ? "saved" : "added") + ": " + words + ".");
@@ -422,10 +549,21 @@
     apply.addEventListener("click", applyLink);
     cancel.addEventListener("click", closeDialog);
     unlink.addEventListener("click", function () {
-      var words = editing ? editing.textContent : "";
-      if (editing) { editing.replaceWith(document.createTextNode(words)); }
+      var link = editing ? pathOf(editing, editor) : null;
       dialog.close();
-      restoreRange();
+      if (link) {
+        edit(function (copy) {
+          var anchor = nodeAt(copy, link);
+          if (!anchor) { return null; }
+          var words = document.createTextNode(anchor.textContent);
+          anchor.replaceWith(words);
+          var after = document.createRange();
+          after.setStartAfter(words);
+          return after;
+        });
+      } else {
+        restoreRange();
+      }
       changed();
       say("Link removed.");
     });
