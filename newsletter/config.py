@@ -11,7 +11,7 @@ import functools
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     bounce_token: str | None = None
     dkim_key_file: Path | None = None
     dkim_selector: str = "newsletter"
+    # Operations (newsletter/logs.py, newsletter/web/health.py): "json" gives one JSON object a line for
+    # log collectors; /metrics answers only with this bearer token, and not at all (404) without one.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_token: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -116,6 +121,27 @@ class Settings(BaseSettings):
             return None
         if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        # It is the only thing between the internet and the service's figures: a guessable one is refused.
+        if len(value) < 16 or any(ch.isspace() for ch in value):
+            raise ValueError("must be at least 16 characters without spaces, such as the output of "
+                             "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`")
         return value
 
     @field_validator("timezone")

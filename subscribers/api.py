@@ -80,6 +80,7 @@ from subscribers.store import (
     NAME_MAX,
     SEARCH_LIMIT,
     all_lists,
+    consent_event_counts,
     consent_history,
     create_list,
     find_suppression,
@@ -92,6 +93,7 @@ from subscribers.store import (
     subscriber_by_id,
     subscriber_by_token_key,
     subscriber_status_counts,
+    subscriber_totals,
     subscription_counts,
     subscriptions_by_subscriber,
     subscriptions_of,
@@ -336,6 +338,9 @@ __all__ = [
     "get_subscriber",
     "process_maildir",
     "purge_unconfirmed",
+    # the service's metrics (newsletter/metrics.py)
+    "consent_event_counts",
+    "subscriber_totals",
     # the campaign report (newsletter/counts/report.py)
     "left_from_email_links",
     "spreadsheet_safe",

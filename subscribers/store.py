@@ -133,6 +133,25 @@ def subscriber_status_counts(session: Session, list_id: int) -> dict[SubscriberS
     return counts
 
 
+def subscriber_totals(session: Session) -> dict[str, int]:
+    """Every subscriber by status, for the service's metrics: one GROUP BY, every status named."""
+    counts = {status.value: 0 for status in SubscriberStatus}
+    for status, count in session.execute(select(Subscriber.status, func.count()).group_by(Subscriber.status)):
+        counts[SubscriberStatus(status).value] = count
+    return counts
+
+
+def consent_event_counts(session: Session, actions: Sequence[str]) -> dict[str, int]:
+    """How many consent lines record each of `actions` (bounce, complaint...): counters for the metrics."""
+    wanted = [ConsentAction(action) for action in actions]
+    counts = {action.value: 0 for action in wanted}
+    query = (select(ConsentEntry.action, func.count()).where(ConsentEntry.action.in_(wanted))
+             .group_by(ConsentEntry.action))
+    for action, count in session.execute(query):
+        counts[ConsentAction(action).value] = count
+    return counts
+
+
 # --- subscribers ------------------------------------------------------------------------------
 
 

@@ -12,12 +12,14 @@ worker's message goes back to the queue), and no ETAs longer than a few seconds.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 
 from celery import Celery, signals
 
 from newsletter.config import Settings, SettingsError, get_settings
+from newsletter.logs import adopt_handlers
 
 TASK_MODULES = ["newsletter.delivery.tasks"]
 
@@ -54,6 +56,18 @@ def producer(settings: Settings) -> Celery:
         if broker not in _producers:
             _producers[broker] = make_celery(settings)
         return _producers[broker]
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _log_format(logger: logging.Logger, **_: object) -> None:
+    """Workers and beat write lines as the web app does: NEWSLETTER_LOG_FORMAT=json gives JSON lines
+    with the task, campaign and delivery ids (Celery keeps its handlers, levels and --logfile)."""
+    try:
+        log_format = get_settings().log_format
+    except SettingsError:
+        return  # the start-up check below says what is wrong
+    adopt_handlers(logger, log_format)
 
 
 @signals.celeryd_init.connect

@@ -40,6 +40,7 @@ from newsletter.delivery.mime import PreparedMessage, Recipient, verp_address
 from newsletter.delivery.models import Campaign, CampaignState, DeliveryState
 from newsletter.delivery.ratelimit import DailyQuotaReached, Limiter, LimiterUnavailable
 from newsletter.delivery.transport import PermanentFailure, TemporaryFailure, Throttled, Transport
+from newsletter.logs import log_context
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,8 @@ class _Batch:
             self.allowed = audience.may_receive(session, waiting, self.list_ids)
         for lost in set(self.pending) - held:
             # A cancel ended the row, or this worker stalled past its lease and another took it.
-            log.warning("delivery %s is no longer held by this worker; not sending it here", lost)
+            log.warning("delivery %s is no longer held by this worker; not sending it here", lost,
+                        extra={"delivery_id": lost})
             del self.pending[lost]
         self.checked = time.monotonic()
         return written
@@ -226,6 +228,12 @@ def work(
     heartbeat: Callable[[], None] | None = None,
 ) -> WorkReport:
     """Send this campaign's claimable rows until none are left, it stops running, or `max_seconds` pass."""
+    with log_context(campaign_id=campaign_id):  # every line written meanwhile says which campaign
+        return _work(campaign_id, settings, transport, limiter, max_seconds, heartbeat)
+
+
+def _work(campaign_id: int, settings: Settings, transport: Transport, limiter: Limiter, max_seconds: float,
+          heartbeat: Callable[[], None] | None) -> WorkReport:
     report = WorkReport()
     token = ledger.new_claim_token()
     deadline = time.monotonic() + max_seconds
@@ -275,6 +283,7 @@ def _wind_up(campaign_id: int, report: WorkReport) -> None:
         report.finished = ledger.finish_if_done(session, campaign_id)
         if report.finished:
             campaigns.on_finished(session, campaign_id)
+            log.info("campaign %s finished: every delivery is in a final state", campaign_id)
         due = None if report.finished else ledger.next_due(session, campaign_id)
     if due is not None:
         report.retry_after = max(0.0, (due - utcnow()).total_seconds())
@@ -356,6 +365,9 @@ def _send_one(claim: Claimed, contact: audience.Contact, prepared: PreparedMessa
         pace.permits = 0
         return Outcome(claim.delivery_id, DeliveryState.QUEUED, claim.attempts, reply=str(error), reason="throttled")
     except PermanentFailure as error:
+        # The code only: a server's reply often quotes the reader's address, which no log line may hold.
+        log.info("delivery %s refused by the server (%s): bounced", claim.delivery_id, error.code,
+                 extra={"delivery_id": claim.delivery_id})
         if not error.reply.lstrip().startswith("5.7"):
             with session_scope() as session:
                 audience.hard_bounce(session, contact.email, str(error))
@@ -374,6 +386,8 @@ def _send_one(claim: Claimed, contact: audience.Contact, prepared: PreparedMessa
 
 def _retry_or_fail(claim: Claimed, attempts: int, error: TemporaryFailure, delay: float, settings: Settings) -> Outcome:
     if attempts >= settings.send_max_attempts:
+        log.info("delivery %s failed after %d tries (last reply %s)", claim.delivery_id, attempts, error.code,
+                 extra={"delivery_id": claim.delivery_id})
         return Outcome(claim.delivery_id, DeliveryState.FAILED, attempts, reply=str(error), reason="gave up after retries")
     return Outcome(claim.delivery_id, DeliveryState.QUEUED, attempts, reply=str(error), reason="will retry",
                    next_attempt_at=utcnow() + timedelta(seconds=delay))

@@ -30,6 +30,9 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     """
     settings = settings or get_settings()
     settings.refuse_development_secret_off_loopback()
+    from newsletter import logs
+
+    logs.configure(settings.log_format, settings.log_level)
     app = Flask(
         __name__,
         static_folder=str(templates_dir() / "web" / "static"),
@@ -45,8 +48,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.clicks import clicks
     from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
+    from newsletter.web.health import health
     from newsletter.web.history import versions as history
     from newsletter.web.limits import init_limits, too_large_message
+    from newsletter.web.observe import init_observe
     from newsletter.web.pages import render_page
     from newsletter.web.public import public
     from newsletter.web.review import review
@@ -61,12 +66,14 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
 
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    init_observe(app)  # first: the request id is on every line the other hooks write
     init_limits(app)
     init_csrf(app)
     init_auth(app)
     for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users, theme_page):
         app.register_blueprint(blueprint)
     app.register_blueprint(history)
+    app.register_blueprint(health)
     app.register_blueprint(clicks)
 
     @app.after_request

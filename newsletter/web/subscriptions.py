@@ -70,7 +70,9 @@ def _send_after_commit(notice: Notice | None) -> Response | None:
     try:
         api.mail_notice(settings(), notice, outgoing(settings()), theme().organisation)
     except (DeliveryError, OSError) as error:
-        log.error("could not send %s email: %s", notice.kind.value, error)
+        # The reply code only: a server's refusal usually quotes the address, which no log line may hold.
+        log.error("could not send %s email: %s", notice.kind.value,
+                  error.code if isinstance(error, DeliveryError) else type(error).__name__)
         return _message(
             "Sorry, we could not send the email",
             ["Our email service did not answer. Please try again in a few minutes.",
