@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     allow_self_approval: bool = False
     # How long a co-production review link works before the team has to share a new one.
     review_link_days: Annotated[int, Field(ge=1, le=90)] = 14
+    # What families type with a feedback or poll answer may hold personal data (GDPR: keep it no longer
+    # than needed), so it is deleted this long after it arrived (newsletter/listening/store.py).
+    comment_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
     # The team's clock: times are typed and shown in it (with the zone, "9:00 BST"), stored in UTC.
     timezone: str = "Europe/London"
     # A test send goes to the team's own addresses: a handful, never a mailing (the issue may be unapproved).

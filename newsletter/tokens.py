@@ -1,6 +1,8 @@
 """Signed, expiring tokens for public links (previews, review links, preference centre).
 
 Each purpose has its own salt, so a token made for one purpose is refused by every other.
+`sign_stable` makes a token without a time in it, so the same payload always gives the same token:
+the links in a sent issue (feedback, polls) must be identical in every reader's copy.
 """
 
 from __future__ import annotations

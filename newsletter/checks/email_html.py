@@ -102,13 +102,15 @@ def block_locator(root: HtmlElement, block_count: int) -> Locate:
 
     Every block partial is exactly one <mj-section>, and MJML compiles each section to one <div>
     directly inside the role="article" wrapper, after the 'view as a web page' bar and the masthead
-    and before the footer. When the count does not match (the shell changed), findings are kept but
-    are not tied to a block rather than tied to the wrong one.
+    and before the footer. The shell's own sections after the blocks ("Was this newsletter useful?")
+    carry the class `nl-after-blocks` and are not counted. When the count does not match (the shell
+    changed), findings are kept but are not tied to a block rather than tied to the wrong one.
     """
     wrapper = root.find('.//div[@role="article"]')
     if wrapper is None:
         return _nowhere
-    sections = [child for child in wrapper if isinstance(child.tag, str) and child.tag == "div"]
+    sections = [child for child in wrapper if isinstance(child.tag, str) and child.tag == "div"
+                and "nl-after-blocks" not in (child.get("class") or "").split()]
     if len(sections) != block_count + 3:
         return _nowhere
     numbers = {section: position for position, section in enumerate(sections[2:-1], start=1)}

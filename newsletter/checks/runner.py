@@ -10,6 +10,7 @@ from newsletter.checks.contrast import theme_findings
 from newsletter.checks.email_html import email_html_findings
 from newsletter.checks.jargon import jargon_findings
 from newsletter.checks.placeholders import placeholder_findings
+from newsletter.checks.polls import poll_findings
 from newsletter.checks.readability import DEFAULT_MINIMUM_SCORE, readability_findings
 from newsletter.checks.report import CheckReport
 from newsletter.issues.blocks import IssueDocument
@@ -36,5 +37,6 @@ def check_issue(
         *email_html_findings(rendered.html.public, message=message, block_count=len(doc.blocks)),
         *readability_findings(doc, minimum_score=readability_min),
         *jargon_findings(doc),
+        *poll_findings(doc),
     ]
     return CheckReport(findings=findings, block_types=tuple(block.type for block in doc.blocks))

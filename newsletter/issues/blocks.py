@@ -106,6 +106,8 @@ def _has_mark(annotation: Any, mark: _Mark) -> bool:
         return any(item is mark for item in annotation.__metadata__) or _has_mark(get_args(annotation)[0], mark)
     if get_origin(annotation) in (Union, types.UnionType):
         return any(_has_mark(arg, mark) for arg in get_args(annotation))
+    if get_origin(annotation) is list:  # a list of words (a poll's answers) is words too
+        return any(_has_mark(arg, mark) for arg in get_args(annotation))
     return False
 
 
@@ -188,8 +190,9 @@ def _words_of(model: BaseModel) -> Iterator[tuple[str, bool]]:
     for name, info in kind.model_fields.items():
         value = getattr(model, name)
         if name in prose or name in plain:
-            if isinstance(value, str) and value:
-                yield value, name in prose
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and item:
+                    yield item, name in prose
         elif any(True for _ in _nested_models(info.annotation)):
             for item in value if isinstance(value, list) else [value]:
                 if isinstance(item, BaseModel):
@@ -357,6 +360,37 @@ class NoticeBlock(BlockModel):
     body: Prose
 
 
+Answer = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_one_line), Words]
+
+
+class PollBlock(BlockModel):
+    """A quick question families answer by choosing a link (newsletter/listening/ counts the answers).
+
+    Only totals are kept, never who answered. Once `closes` has passed, the web view shows the totals,
+    so families see what others said; without `closes` the poll never closes (the checks warn).
+    """
+
+    summary_fields: ClassVar[tuple[str, ...]] = ("question",)
+
+    type: Literal["poll"]
+    question: Line
+    options: Annotated[list[Answer], Field(min_length=2, max_length=6)]
+    # A free-text "something else": what is typed reaches the team as a comment, with no name.
+    other: bool = False
+    closes: dt.date | None = None
+
+    @field_validator("options")
+    @classmethod
+    def _different(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for answer in value:
+            folded = " ".join(answer.casefold().split())
+            if folded in seen:
+                raise ValueError(f"each answer must be different: “{answer}” is there twice")
+            seen.add(folded)
+        return value
+
+
 # Every block type is defined above this line: the union that reads a block is built from the registry.
 Block = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="type")]  # type: ignore[valid-type]
 BLOCK_TYPES: tuple[str, ...] = tuple(REGISTRY)
@@ -380,6 +414,8 @@ class IssueDocument(BaseModel):
     language: str = "en-GB"
     date: dt.date | None = None
     slug: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)] | None = None
+    # "Was this newsletter useful?" at the end of the issue (newsletter/listening/); on unless turned off.
+    feedback: bool = True
     blocks: list[Block] = []
 
     @field_validator("language")
@@ -420,6 +456,10 @@ _PATTERN_WORDS = {
 }
 
 
+# What a list field holds, for "needs at least 2 answers".
+_ITEM_WORDS = {"options": " answers", "links": " links"}
+
+
 def plain_message(error: Any) -> str:
     """One pydantic error in words for the person who typed the value: never the library's own message.
 
@@ -446,10 +486,13 @@ def plain_message(error: Any) -> str:
         return f"must be at most {ctx.get('le', ctx.get('lt'))}"
     if kind.startswith("date") or kind.startswith("datetime"):
         return "must be a date such as 2026-12-01"
+    items = _ITEM_WORDS.get(field, "")
     if kind == "too_short":
-        return f"needs at least {ctx.get('min_length')}"
+        return f"needs at least {ctx.get('min_length')}{items}"
     if kind == "too_long":
-        return f"can have at most {ctx.get('max_length')}"
+        return f"can have at most {ctx.get('max_length')}{items}"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be yes or no (true or false)"
     if kind in ("string_type", "string_unicode"):
         return "must be words (text)"
     if kind == "list_type":

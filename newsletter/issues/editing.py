@@ -56,6 +56,8 @@ def keys_of(issue: Issue) -> list[str]:
 
 # A link inside a block (contact, social) names its parts as the form shows them.
 _LINK_PARTS = {"label": "words", "url": "address", "network": "network"}
+# What one item of a list field is called in a message ("answer 3: is too long").
+_ITEM_NAMES = {"options": "answer"}
 
 
 def _field_errors(error: ValidationError) -> dict[str, str]:
@@ -68,7 +70,9 @@ def _field_errors(error: ValidationError) -> dict[str, str]:
             name, message = message.split(": ", 1)
             loc = [name]
         where = ""
-        if len(loc) >= 2 and isinstance(loc[1], int):  # links 2 url: "link 3: the address must be ..."
+        if len(loc) == 2 and isinstance(loc[1], int) and str(loc[0]) in _ITEM_NAMES:  # "answer 3: is too long"
+            where = f"(the {_ITEM_NAMES[str(loc[0])]} on line {loc[1] + 1}) "
+        elif len(loc) >= 2 and isinstance(loc[1], int):  # links 2 url: "link 3: the address must be ..."
             part = _LINK_PARTS.get(str(loc[2]), "link") if len(loc) > 2 else ""
             if part and message == "is required":
                 where, message = "", f"link {loc[1] + 1} needs its {part}"
@@ -165,12 +169,15 @@ class Details:
     preheader: str = ""
     language: str = "en-GB"
     date: date | None = None
+    # End the issue with "Was this newsletter useful?"; None leaves it as it is (on for a new issue).
+    feedback: bool | None = None
 
 
 def validate_details(details: Details) -> IssueDocument:
     """The issue's top-level fields checked as the issue format checks them (InvalidIssue names the field)."""
     return parse_issue({"title": details.title, "subject": details.subject, "preheader": details.preheader,
-                        "language": details.language, "date": details.date, "blocks": []})
+                        "language": details.language, "date": details.date,
+                        "feedback": True if details.feedback is None else details.feedback, "blocks": []})
 
 
 def update_details(issue: Issue, details: Details) -> str | None:
@@ -178,6 +185,8 @@ def update_details(issue: Issue, details: Details) -> str | None:
     notice = _touch(issue)
     issue.title, issue.subject, issue.preheader = doc.title, doc.subject, doc.preheader
     issue.language, issue.issue_date = doc.language, doc.date
+    if details.feedback is not None:
+        issue.feedback = details.feedback
     return notice
 
 

@@ -33,9 +33,9 @@ from newsletter.issues.blocks import BLOCK_TYPES, IssueDocument
 from newsletter.issues.models import Issue
 
 COMMAND_LINE = "command line"
-_CONTENT = ("title", "subject", "preheader", "language", "issue_date", "blocks")
+_CONTENT = ("title", "subject", "preheader", "language", "issue_date", "feedback", "blocks")
 _DETAILS = {"title": "title", "subject": "subject", "preheader": "preview text", "language": "language",
-            "date": "date"}
+            "date": "date", "feedback": "question “Was this newsletter useful?”"}
 _NOTES = "newsletter.history.notes"
 
 
@@ -112,6 +112,7 @@ def snapshot(issue: Issue) -> dict[str, Any]:
     return {
         "title": issue.title, "subject": issue.subject, "preheader": issue.preheader or "",
         "language": issue.language, "date": issue.issue_date.isoformat() if issue.issue_date else None,
+        "feedback": issue.feedback is not False,
         "blocks": list(issue.blocks or []), "block_keys": editing.keys_of(issue),
     }
 
@@ -168,6 +169,9 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Change]:
         count = len(new.get("blocks", []))
         return [Change("created", f"Created the issue with {count} block{'' if count == 1 else 's'}")]
     found: list[Change] = []
+    # A version saved before the feedback setting existed had it on.
+    old = {"feedback": True, **old}
+    new = {"feedback": True, **new}
     details = [n for n in _DETAILS if old.get(n) != new.get(n)]
     if details:
         names = [_DETAILS[n] for n in details]
@@ -299,7 +303,7 @@ def document(issue: Issue, content: dict[str, Any]) -> IssueDocument:
     return IssueDocument.model_validate(
         {"title": content["title"], "subject": content["subject"], "preheader": content.get("preheader", ""),
          "language": content.get("language", "en-GB"), "date": content.get("date"), "slug": issue.slug,
-         "blocks": content.get("blocks", [])},
+         "feedback": content.get("feedback", True), "blocks": content.get("blocks", [])},
         context={"stored": True},
     )
 
@@ -318,7 +322,7 @@ def restore(session: Session, issue: Issue, numbered: NumberedVersion) -> str | 
     if any(block.type not in BLOCK_TYPES for block in doc.blocks):
         raise RestoreRefused("This version has a kind of block the composer no longer has.")
     notice = editing.update_details(issue, editing.Details(doc.title, doc.subject, doc.preheader, doc.language,
-                                                           doc.date))
+                                                           doc.date, doc.feedback))
     blocks = [block.model_dump(mode="json", exclude_none=True) for block in doc.blocks]
     keys = list(content.get("block_keys") or [])
     if len(keys) != len(blocks) or len(set(keys)) != len(keys):

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from newsletter.accounts import models as _accounts  # noqa: F401  (the users table the foreign keys name)
@@ -50,6 +50,8 @@ class Issue(Base):
     language: Mapped[str] = mapped_column(String(35), default="en-GB")
     issue_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Ends with "Was this newsletter useful?" (newsletter/listening/); the team can turn it off per issue.
+    feedback: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     status: Mapped[IssueStatus] = mapped_column(
         # Stored as plain text (not a database enum) so adding a state is a one-line migration.
         Enum(IssueStatus, name="issue_status", native_enum=False, length=20,

@@ -52,6 +52,7 @@ def document(issue: Issue) -> IssueDocument:
             "language": issue.language,
             "date": issue.issue_date,
             "slug": issue.slug,
+            "feedback": issue.feedback is not False,
             "blocks": issue.blocks,
         },
         context={"stored": True},
@@ -66,6 +67,8 @@ def content_version(issue: Issue) -> str:
     """
     content = [issue.title, issue.subject, issue.preheader, issue.language,
                issue.issue_date.isoformat() if issue.issue_date else None, issue.blocks]
+    if issue.feedback is False:  # only when off, so issues saved before the setting keep their fingerprint
+        content.append({"feedback": False})
     encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()[:20]
 
@@ -76,6 +79,7 @@ def _apply(issue: Issue, doc: IssueDocument) -> None:
     issue.preheader = doc.preheader
     issue.language = doc.language
     issue.issue_date = doc.date
+    issue.feedback = doc.feedback
     old_blocks, old_keys = list(issue.blocks or []), list(issue.block_keys or [])
     issue.blocks = [block.model_dump(mode="json", exclude_none=True) for block in doc.blocks]
     # A replaced draft keeps a block's key (and so its review comments) while the block at that

@@ -22,6 +22,8 @@ from premailer import Premailer
 from newsletter.config import Settings
 from newsletter.errors import NewsletterError
 from newsletter.issues.blocks import IssueDocument
+from newsletter.listening.links import feedback_url, poll_url
+from newsletter.listening.models import Usefulness
 from newsletter.render import markdown
 from newsletter.render.imagesize import natural_width
 from newsletter.render.personalise import PLACEHOLDERS, PersonalTemplate
@@ -102,6 +104,11 @@ def _context(doc: IssueDocument, slug: str, theme: Theme, settings: Settings, na
         "md_text": lambda text, width=markdown.WIDTH: markdown.to_text(text, name, width),
         "underline": underline,
         "quote_text": quote_text,
+        # "Was this newsletter useful?" and poll answers: the same signed links in every copy (no reader in them).
+        "feedback_urls": {answer.value: feedback_url(settings, slug, answer) for answer in Usefulness},
+        "poll_url": lambda index, choice: poll_url(settings, slug, index, choice),
+        # Poll states by block position (closed, results) for the web view; empty: every poll shown open.
+        "polls": {},
     }
 
 
@@ -168,9 +175,16 @@ def web_page_context(theme: Theme, settings: Settings) -> dict[str, Any]:
     }
 
 
-def render_web(doc: IssueDocument, slug: str, theme: Theme, settings: Settings, name_fallback: str = "there") -> str:
-    """The public copy: the same blocks, semantic HTML, no personal data and no tracking."""
-    return environment().get_template("web/issue.html.j2").render(web_context(doc, slug, theme, settings, name_fallback))
+def render_web(doc: IssueDocument, slug: str, theme: Theme, settings: Settings, name_fallback: str = "there",
+               polls: dict[int, Any] | None = None) -> str:
+    """The public copy: the same blocks, semantic HTML, no personal data and no tracking.
+
+    `polls` (newsletter/listening/polls.py's PollState by block position) shows a closed poll's results;
+    the web app passes it on each request, since it changes with the date and the answers.
+    """
+    context = web_context(doc, slug, theme, settings, name_fallback)
+    context["polls"] = polls or {}
+    return environment().get_template("web/issue.html.j2").render(context)
 
 
 def web_context(doc: IssueDocument, slug: str, theme: Theme, settings: Settings, name_fallback: str = "there") -> dict[str, Any]:
@@ -185,7 +199,9 @@ def web_context(doc: IssueDocument, slug: str, theme: Theme, settings: Settings,
 
 def _fingerprint(doc: IssueDocument, slug: str, theme: Theme, settings: Settings) -> str:
     payload = json.dumps(
-        [doc.model_dump(mode="json"), slug, theme.model_dump(mode="json"), settings.base_url, settings.web_noindex],
+        [doc.model_dump(mode="json"), slug, theme.model_dump(mode="json"), settings.base_url, settings.web_noindex,
+         # The feedback and poll links are signed with the key: another key is another rendering.
+         hashlib.sha256(settings.secret_key.encode()).hexdigest()],
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()

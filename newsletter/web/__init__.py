@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if test_config:
         app.config.update(test_config)
 
+    from newsletter.web.answers import answer_pages
     from newsletter.web.auth import init_auth
     from newsletter.web.bounces import bounces
     from newsletter.web.clicks import clicks
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.observe import init_observe
     from newsletter.web.pages import render_page
     from newsletter.web.public import public
+    from newsletter.web.reader_comments import reader_comments
     from newsletter.web.review import review
     from newsletter.web.sending import sending
     from newsletter.web.subscriptions import subscriptions
@@ -73,6 +75,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users, theme_page):
         app.register_blueprint(blueprint)
     app.register_blueprint(history)
+    app.register_blueprint(answer_pages)
+    app.register_blueprint(reader_comments)
     app.register_blueprint(health)
     app.register_blueprint(clicks)
 

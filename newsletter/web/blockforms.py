@@ -27,7 +27,9 @@ from newsletter.render.markdown import strip_markup
 from newsletter.web.html_to_markdown import html_to_markdown
 from newsletter.web.links_input import AddressProblem, normalise_address
 
-Kind = Literal["line", "markdown", "url", "select", "image", "alt", "links", "email", "tel"]
+# "lines": a list of short answers typed one a line (a poll's answers); "checkbox": yes or no.
+Kind = Literal["line", "markdown", "url", "select", "image", "alt", "links", "email", "tel", "lines", "checkbox",
+               "date"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,17 @@ FORMS: dict[str, BlockForm] = {form.type: form for form in (
         FormField("heading", "Heading", hint="Say what it is about: 'Apply for school transport by 31 May'.",
                   required=True),
         FormField("body", "Notice", hint=MARKDOWN_HINT, required=True),
+    )),
+    BlockForm("poll", "Poll", "A quick question families answer with one click. Only totals are kept, never who "
+              "answered.", (
+        FormField("question", "Question", hint="One short question, such as 'Which day suits you for coffee "
+                  "mornings?'", required=True),
+        FormField("options", "Answers", "lines", "Write each answer on its own line: 2 to 6 answers.", required=True),
+        FormField("other", "Also offer “Something else”, where people write their own answer", "checkbox",
+                  "What they write reaches you beside the issue, without a name."),
+        FormField("closes", "Last day for answers (optional)", "date",
+                  "From the next day the poll takes no more answers and the web copy shows the results. "
+                  "Leave it empty and the poll never closes."),
     )),
 )}
 
@@ -289,6 +302,15 @@ def block_from_form(block_type: str, form: MultiDict[str, str], uploaded_src: di
         if item.name == "level":
             raw[item.name] = int(value) if value in ("2", "3") else value
             continue
+        if item.kind == "lines":
+            lines = [line.strip() for line in value.splitlines() if line.strip()]
+            if lines or item.required:
+                raw[item.name] = lines
+            continue
+        if item.kind == "checkbox":
+            if value:
+                raw[item.name] = True
+            continue
         if value.strip():
             raw[item.name] = value
     if block_type == "story" and not raw.get("image"):
@@ -317,6 +339,10 @@ def form_values(block: dict[str, Any]) -> dict[str, str]:
                     values[row_id(key, number, "url")] = str(link.get("url", ""))
         elif key == "alt" and value == "":
             values["alt_decorative"] = "1"
+        elif isinstance(value, list):  # answers typed one a line
+            values[key] = "\n".join(str(item) for item in value)
+        elif isinstance(value, bool):
+            values[key] = "1" if value else ""
         else:
             values[key] = "" if value is None else str(value)
     return values

@@ -42,6 +42,7 @@ from newsletter.web import review as review_pages
 from newsletter.web.auth import approver_required, current_user, login_required
 from newsletter.web.blockforms import FORMS, block_from_form, form_values, summary
 from newsletter.web.pages import render_team
+from newsletter.web import reader_comments
 from newsletter.web.richtext import richtext
 
 composer = Blueprint("composer", __name__, url_prefix="/team")
@@ -147,6 +148,8 @@ def _details_from_form() -> tuple[editing.Details, dict[str, str]]:
         title=request.form.get("title", ""), subject=request.form.get("subject", ""),
         preheader=request.form.get("preheader", ""), language=request.form.get("language", "") or "en-GB",
         date=when,
+        # A form that shows the box says so, since an unticked box sends nothing.
+        feedback=request.form.get("feedback") == "1" if request.form.get("feedback_shown") else None,
     )
     return details, errors
 
@@ -206,6 +209,7 @@ def edit(slug: str) -> str:
             "editor.html.j2", title=f"Edit: {issue.title}", **_editor_context(session, issue),
             review_links=review.active_links(session, issue.id, pages.settings()), general_comments=comments.get("", []),
             new_review_url=browser_session.pop("new_review_url", None), moved=request.args.get("moved"),
+            listening=reader_comments.panel(session, issue),
         )
 
 

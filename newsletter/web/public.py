@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, redirect, request, send_file
 from markupsafe import escape
+from sqlalchemy.orm import Session
 
 from newsletter.counts import store as counts
 from newsletter.counts import visitors
 from newsletter.issues import service, store
 from newsletter.issues.media import resolve_media_path
+from newsletter.issues.models import Issue
+from newsletter.listening import polls
+from newsletter.listening import store as answers
 from newsletter.render.archive import entries, render_archive, render_feed
+from newsletter.render.pipeline import render_web
 from newsletter.render.statement import render_statement
 from newsletter.tokens import BadToken, unsign
 from newsletter.web import pages
@@ -73,7 +78,7 @@ def web_view(slug: str) -> Response:
         issue = store.find_issue(session, slug)
         if issue is None or not service.is_public(issue):
             abort(404)
-        html = service.rendered(issue, pages.theme(), pages.settings()).web_html
+        html = _web_copy(session, issue)
         # A number per issue, nothing about the visitor; the team's own look (signed in) is not a visit.
         if g.get("user") is None and visitors.is_person(request.method, request.headers):
             counts.count_web_view(session, issue.id)
@@ -81,6 +86,15 @@ def web_view(slug: str) -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response
+
+
+def _web_copy(session: Session, issue: Issue) -> str:
+    """The issue's web copy; with polls, rendered on each visit, since a closed poll shows its latest results."""
+    doc = store.document(issue)
+    if not any(block.type == "poll" for block in doc.blocks):
+        return service.rendered(issue, pages.theme(), pages.settings()).web_html
+    states = answers.poll_states(session, issue, polls.today(pages.settings()))
+    return render_web(doc, issue.slug, pages.theme(), pages.settings(), polls=states)
 
 
 @public.get("/preview/<token>")

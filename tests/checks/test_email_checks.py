@@ -435,4 +435,5 @@ def test_notice_heading_follows_the_outline():
     assert report.findings == [], report.format()
     root = parse(rendered.html.fill({"unsubscribe_url": "https://x.org/u", "preferences_url": "https://x.org/p",
                                      "name": "Sam"}))
-    assert [h.text_content() for h in root.xpath("//h2")] == ["Apply for school transport by 31 May"]
+    assert [h.text_content() for h in root.xpath("//h2")] == ["Apply for school transport by 31 May",
+                                                              "Was this newsletter useful?"]
