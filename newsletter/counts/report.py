@@ -24,6 +24,7 @@ from newsletter.config import get_settings
 from newsletter.counts import links, store
 from newsletter.delivery import campaigns, ledger
 from newsletter.delivery.models import Campaign, CampaignMessage, Delivery, DeliveryState
+from newsletter.listening import store as listening
 from subscribers import api
 
 # Shown wherever the figures are (page, command, CSV): what they can and cannot mean.
@@ -152,7 +153,10 @@ def unsubscribed_from(session: Session, campaign: Campaign) -> int:
 
 
 def _feedback_and_polls(session: Session, issue_id: int) -> tuple[Feedback, list[PollResults]]:
-    return Feedback(), []
+    """Answers are kept per issue, not per campaign: a resumed or repeated send of one issue shares them."""
+    feedback = listening.feedback_counts(session, issue_id)
+    polls = [PollResults(poll["question"], poll["results"]) for poll in listening.poll_results(session, issue_id)]
+    return Feedback(feedback["useful"], feedback["not_useful"], feedback["comments"]), polls
 
 
 def campaign_report(session: Session, campaign_id: int) -> CampaignReport:

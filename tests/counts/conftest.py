@@ -7,7 +7,8 @@ from __future__ import annotations
 import http.client
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -15,8 +16,10 @@ from newsletter.config import Settings
 from newsletter.db import session_scope
 from newsletter.delivery import campaigns
 from newsletter.delivery.transport import SmtpTransport
-from newsletter.issues import store
+from newsletter.issues import service, store
+from newsletter.issues.models import IssueStatus
 
+from tests.conftest import EXAMPLE
 from tests.delivery.conftest import SLUG, approved_issue, fast, make_list, make_readers, run_to_end  # noqa: F401
 from tests.smtp import Received, SmtpServer
 
@@ -38,7 +41,8 @@ class Served:
     url: str
 
     def open(self, link: str, method: str = "GET", agent: str | None = BROWSER,
-             headers: dict[str, str] | None = None) -> Answer:
+             headers: dict[str, str] | None = None, form: dict[str, str] | None = None) -> Answer:
+        """`form` is sent as a POST of a filled-in HTML form."""
         parts, here = urlsplit(link), urlsplit(self.url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         connection = http.client.HTTPConnection(here.hostname, here.port, timeout=30)
@@ -46,7 +50,11 @@ class Served:
             sent = dict(headers or {})
             if agent is not None:
                 sent["User-Agent"] = agent
-            connection.request(method, path, headers=sent)
+            body = None
+            if form is not None:
+                method, body = "POST", urlencode(form)
+                sent["Content-Type"] = "application/x-www-form-urlencoded"
+            connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
             return Answer(response.status, response.headers, response.read().decode("utf-8", "replace"))
         finally:
@@ -68,9 +76,36 @@ def served(db: Settings) -> Iterator[Served]:
         _stop_server(running)
 
 
-def send_to_readers(settings: Settings, count: int) -> tuple[int, list[Received]]:
-    """The example issue, approved and sent to `count` readers through a real SMTP server; (campaign, messages)."""
-    approved_issue(settings)
+POLL = """
+  - type: poll
+    question: Which time suits you best for the next coffee morning?
+    options: [A weekday morning, A weekday evening, A Saturday]
+    other: true
+    closes: 2099-07-31
+"""
+
+
+def approved_issue_with_a_poll(settings: Settings, folder: Path) -> int:
+    """The example issue with a poll added at the end, approved: feedback links and a poll in every copy."""
+    copy = folder / "with-poll.yaml"
+    copy.write_text(EXAMPLE.read_text(encoding="utf-8").rstrip("\n") + "\n" + POLL, encoding="utf-8")
+    (folder / "media").mkdir(exist_ok=True)
+    for media in (EXAMPLE.parent / "media").iterdir():
+        (folder / "media" / media.name).write_bytes(media.read_bytes())
+    with session_scope() as session:
+        issue, _ = service.import_issue(session, copy, settings)
+        store.move(issue, IssueStatus.IN_REVIEW)
+        store.move(issue, IssueStatus.APPROVED)
+        return issue.id
+
+
+def send_to_readers(settings: Settings, count: int, poll_in: Path | None = None) -> tuple[int, list[Received]]:
+    """The example issue (with a poll when given a folder to write it in), approved and sent to `count` readers
+    through a real SMTP server; (campaign, messages)."""
+    if poll_in is None:
+        approved_issue(settings)
+    else:
+        approved_issue_with_a_poll(settings, poll_in)
     make_readers(make_list(), count)
     with session_scope() as session:
         campaign_id = campaigns.create_campaign(session, store.get_issue(session, SLUG), ["send-news"], settings).id

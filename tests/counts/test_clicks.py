@@ -7,10 +7,12 @@ real HTTP client follows the links in their messages against the real app under 
 from __future__ import annotations
 
 import email
+import hashlib
 import email.policy
 import re
 import threading
 from email.message import EmailMessage
+from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
@@ -128,33 +130,69 @@ def test_a_send_to_50_readers_then_clicks_are_numbers_per_link_and_nothing_else(
     assert _clicks(campaign_id)["https://www.example.org/localoffer/survey"] == 5
 
 
-def test_no_table_holds_a_reader_next_to_a_count(fast: Settings, served: Served) -> None:
-    campaign_id, messages = send_to_readers(fast, 50)
-    for item in messages[:10]:
+def test_no_table_holds_a_reader_next_to_a_count_or_an_answer(fast: Settings, served: Served,
+                                                              tmp_path: Path) -> None:
+    """Issue 13's promise, after a send to 50 readers with clicks, web-view visits, feedback and poll answers
+    and comments: no table holds a subscriber id, address, delivery id or IP next to a count or an answer."""
+    campaign_id, messages = send_to_readers(fast, 50, poll_in=tmp_path)
+    answered = messages[:10]
+    cookies = []
+    for n, item in enumerate(answered):
         served.open(_redirects_in_raw(item.data)[3].decode())
+        html = _html(item.data)
+        feedback = re.findall(r'href="(https://news\.example\.org/answer/feedback/[^"]+)"', html)
+        poll = re.findall(r'href="(https://news\.example\.org/answer/poll/[^"]+)"', html)
+        assert len(feedback) == 2 and len(poll) == 4, "two feedback answers; three poll answers and something else"
+        assert served.open(feedback[0]).status == 200, "opening the page counts nothing; only sending does"
+        sent = served.open(feedback[0], form={"answer": "useful" if n < 7 else "not_useful",
+                                              "comment": f"Comment {n}: the charter helped us." if n < 3 else ""})
+        assert sent.status == 303, sent.body
+        cookies.append(sent.headers["Set-Cookie"].split(";")[0].split("=", 1)[1])
+        chosen = {"choice": "other", "other": f"Answer {n}: after school"} if n == 0 else {"choice": str(n % 3)}
+        # The same browser answers the poll: its cookie goes with it, as a browser sends it.
+        same_browser = {"Cookie": sent.headers["Set-Cookie"].split(";")[0]}
+        assert served.open(poll[0], form=chosen, headers=same_browser).status == 303
     served.open(f"https://news.example.org/issues/{SLUG}")
+
     load_all()
     engine = engine_for(fast.database_url)
     schema = inspect(engine)
-    identity = re.compile(r"subscriber|email|address|delivery|ip|agent|remote|token_key|reader|browser|cookie",
+    identity = re.compile(r"subscriber|email|address|delivery|ip|agent|remote|token|reader|cookie|user",
                           re.IGNORECASE)
-    count_tables = {"link_counts", "web_view_counts"}
-    for table in count_tables:
+    kept = {"link_counts", "web_view_counts", "feedback_answers", "poll_answers", "reader_comments"}
+    for table in kept:
         columns = {column["name"] for column in schema.get_columns(table)}
         assert not [name for name in columns if identity.search(name)], (table, columns)
-        assert {fk["referred_table"] for fk in schema.get_foreign_keys(table)} == {"issues"}
+        assert {fk["referred_table"] for fk in schema.get_foreign_keys(table)} == {"issues"}, table
     assert {column["name"] for column in schema.get_columns("link_counts")} == {
         "id", "issue_id", "url_hash", "url", "position", "clicks"}
     assert {column["name"] for column in schema.get_columns("web_view_counts")} == {"issue_id", "visits"}
     with session_scope() as session:
         emails = set(session.scalars(text("SELECT email FROM subscribers")))
-        rows = [tuple(row) for table in count_tables for row in session.execute(text(f"SELECT * FROM {table}"))]
-    assert len(emails) == 50 and rows
-    flat = " ".join(map(str, (value for row in rows for value in row)))
+        delivery_ids = {str(value) for value in session.scalars(text("SELECT id FROM deliveries"))}
+        rows = {table: [tuple(row) for row in session.execute(text(f"SELECT * FROM {table}"))] for table in kept}
+    assert len(emails) == 50 and all(rows.values())
+    flat = " ".join(map(str, (value for table in rows.values() for row in table for value in row)))
     assert not any(address in flat for address in emails) and "127.0.0.1" not in flat
+    # An answer's "browser" is a one-way hash of a random value kept only in that browser's cookie: it lets
+    # the same browser change its answer, and leads to nobody. The cookie's value itself is stored nowhere.
+    assert not any(value in flat for value in cookies)
+    for table in ("feedback_answers", "poll_answers"):
+        browser = [column["name"] for column in schema.get_columns(table)].index("browser")
+        assert {row[browser] for row in rows[table]} == {hashlib.sha256(value.encode()).hexdigest() for value in cookies}
+    # Nothing kept with an answer or a count matches a delivery: no time, no order that would line up with sends.
+    for table in ("feedback_answers", "poll_answers", "link_counts", "web_view_counts"):
+        columns = [column["name"] for column in schema.get_columns(table)]
+        assert not [name for name in columns if name.endswith("_at")], (table, columns)
+    assert delivery_ids
+
     with session_scope() as session:
-        report = campaign_report(session, campaign_id)
-    assert sum(link.count for link in report.clicks) == 10 and report.web_views == 1
+        report = campaign_report(session, campaign_id).as_dict()
+    assert sum(link["count"] for link in report["clicks"]) == 10 and report["web_views"] == 1
+    assert report["feedback"] == {"useful": 7, "not_useful": 3, "comments": 3}
+    assert report["polls"] == [{"question": "Which time suits you best for the next coffee morning?",
+                                "results": {"A weekday morning": 3, "A weekday evening": 3, "A Saturday": 3,
+                                            "Something else": 1}}]
 
 
 def test_clicks_at_the_same_moment_are_all_counted(fast: Settings, served: Served) -> None:
