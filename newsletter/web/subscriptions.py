@@ -9,9 +9,10 @@ address is its protection.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -286,6 +287,22 @@ def _gone() -> Response:
                     links_=[("/subscribe", "Sign up again")])
 
 
+def _for_reader(handler: Callable[[Any, str, Subscriber], Response]) -> Callable[[str], Response]:
+    """A preference-centre page for the reader its link names. Every such page answers a bad or old link,
+    and a person whose details are gone, in the same words, so each page only says what it does."""
+    @functools.wraps(handler)
+    def answer(token: str) -> Response:
+        try:
+            with session_scope() as session:
+                subscriber = _subscriber_for(session, token)
+                if subscriber is None:
+                    return _gone()
+                return handler(session, token, subscriber)
+        except BadToken as error:
+            return _bad_link(error, kind="preferences")
+    return answer
+
+
 def _preferences_page(session: Any, token: str, subscriber: Subscriber, *, saved: bool = False,
                       name: str | None = None, name_shown: str | None = None,
                       errors: list[tuple[str, str]] | None = None, status: int = 200, **notices: Any) -> Response:
@@ -299,15 +316,9 @@ def _preferences_page(session: Any, token: str, subscriber: Subscriber, *, saved
 
 
 @subscriptions.get("/p/<token>")
-def preferences_page(token: str) -> Response:
-    try:
-        with session_scope() as session:
-            subscriber = _subscriber_for(session, token)
-            if subscriber is None:
-                return _gone()
-            return _preferences_page(session, token, subscriber, saved=request.args.get("saved") == "1")
-    except BadToken as error:
-        return _bad_link(error, kind="preferences")
+@_for_reader
+def preferences_page(session: Any, token: str, subscriber: Subscriber) -> Response:
+    return _preferences_page(session, token, subscriber, saved=request.args.get("saved") == "1")
 
 
 def _shown_on_form() -> dict[int, bool] | None:
@@ -322,45 +333,33 @@ def _shown_on_form() -> dict[int, bool] | None:
 
 
 @subscriptions.post("/p/<token>")
-def save_preferences(token: str) -> Response:
+@_for_reader
+def save_preferences(session: Any, token: str, subscriber: Subscriber) -> Response:
     chosen = [int(value) for value in request.form.getlist("lists") if value.isdigit()]
     name = request.form.get("name", "")
     shown = _shown_on_form()
-    try:
-        with session_scope() as session:
-            subscriber = _subscriber_for(session, token)
-            if subscriber is None:
-                return _gone()
-            if shown is None:
-                # Without what the page showed, a ticked box cannot be told from a choice: change nothing.
-                return _preferences_page(session, token, subscriber, status=409, out_of_date=True)
-            if len(name.strip()) > api.NAME_MAX:
-                return _preferences_page(
-                    session, token, subscriber, name=name, name_shown=request.form["name_shown"], status=400,
-                    errors=[("name", f"Your name must be {api.NAME_MAX} characters or fewer")],
-                )
-            result = api.save_preferences(session, subscriber, chosen, name, shown=shown,
-                                      name_shown=request.form["name_shown"])
-            if result.changed_since_shown:
-                return _preferences_page(
-                    session, token, subscriber, status=409, changed_since_shown=result.changed_since_shown,
-                    saved_changes=bool(result.joined or result.left or result.name_changed),
-                )
-    except BadToken as error:
-        return _bad_link(error, kind="preferences")
+    if shown is None:
+        # Without what the page showed, a ticked box cannot be told from a choice: change nothing.
+        return _preferences_page(session, token, subscriber, status=409, out_of_date=True)
+    if len(name.strip()) > api.NAME_MAX:
+        return _preferences_page(
+            session, token, subscriber, name=name, name_shown=request.form["name_shown"], status=400,
+            errors=[("name", f"Your name must be {api.NAME_MAX} characters or fewer")],
+        )
+    result = api.save_preferences(session, subscriber, chosen, name, shown=shown,
+                                  name_shown=request.form["name_shown"])
+    if result.changed_since_shown:
+        return _preferences_page(
+            session, token, subscriber, status=409, changed_since_shown=result.changed_since_shown,
+            saved_changes=bool(result.joined or result.left or result.name_changed),
+        )
     return redirect(f"/p/{token}?saved=1", 303)  # type: ignore[return-value]
 
 
 @subscriptions.post("/p/<token>/leave")
-def leave_everything(token: str) -> Response:
-    try:
-        with session_scope() as session:
-            subscriber = _subscriber_for(session, token)
-            if subscriber is None:
-                return _gone()
-            api.leave_everything(session, subscriber)
-    except BadToken as error:
-        return _bad_link(error, kind="preferences")
+@_for_reader
+def leave_everything(session: Any, token: str, subscriber: Subscriber) -> Response:
+    api.leave_everything(session, subscriber)
     return _message("You will not get any more emails",
                     ["You have unsubscribed from all our emails.",
                      "If you change your mind, you can choose emails again using the same link."],
@@ -368,15 +367,9 @@ def leave_everything(token: str) -> Response:
 
 
 @subscriptions.get("/p/<token>/data.json")
-def download_data(token: str) -> Response:
-    try:
-        with session_scope() as session:
-            subscriber = _subscriber_for(session, token)
-            if subscriber is None:
-                return _gone()
-            data = api.personal_data(session, subscriber)
-    except BadToken as error:
-        return _bad_link(error, kind="preferences")
+@_for_reader
+def download_data(session: Any, token: str, subscriber: Subscriber) -> Response:
+    data = api.personal_data(session, subscriber)
     response = Response(json.dumps(data, indent=2, ensure_ascii=False) + "\n", mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="my-email-details.json"'
     response.cache_control.no_store = True
@@ -402,16 +395,10 @@ def _moment(value: str | None) -> datetime | None:
 
 
 @subscriptions.get("/p/<token>/data")
-def show_data(token: str) -> Response:
+@_for_reader
+def show_data(session: Any, token: str, subscriber: Subscriber) -> Response:
     """The same details as data.json, to read on the page (UK GDPR article 15: in a clear and plain form)."""
-    try:
-        with session_scope() as session:
-            subscriber = _subscriber_for(session, token)
-            if subscriber is None:
-                return _gone()
-            data = api.personal_data(session, subscriber)
-    except BadToken as error:
-        return _bad_link(error, kind="preferences")
+    data = api.personal_data(session, subscriber)
     subscriptions_ = [{**row, "since": _moment(row["since"]), "confirmed_at": _moment(row["confirmed_at"]),
                        "unsubscribed_at": _moment(row["unsubscribed_at"])} for row in data["subscriptions"]]
     history = [{**entry, "at": _moment(entry["at"]), "action": _ACTIONS.get(entry["action"], entry["action"]),
@@ -421,26 +408,15 @@ def show_data(token: str) -> Response:
 
 
 @subscriptions.get("/p/<token>/erase")
-def erase_page(token: str) -> Response:
-    try:
-        with session_scope() as session:
-            if _subscriber_for(session, token) is None:
-                return _gone()
-    except BadToken as error:
-        return _bad_link(error, kind="preferences")
+@_for_reader
+def erase_page(session: Any, token: str, subscriber: Subscriber) -> Response:
     return _page("erase.html.j2", personal=True, token=token)
 
 
 @subscriptions.post("/p/<token>/erase")
-def erase(token: str) -> Response:
-    try:
-        with session_scope() as session:
-            subscriber = _subscriber_for(session, token)
-            if subscriber is None:
-                return _gone()
-            api.erase(session, subscriber, ConsentSource.PREFERENCE_CENTRE)
-    except BadToken as error:
-        return _bad_link(error, kind="preferences")
+@_for_reader
+def erase(session: Any, token: str, subscriber: Subscriber) -> Response:
+    api.erase(session, subscriber, ConsentSource.PREFERENCE_CENTRE)
     return _message(
         "Your details have been erased",
         ["We have deleted your email address, your name and your choices. You will not get any more emails.",
