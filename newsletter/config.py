@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     # What families type with a feedback or poll answer may hold personal data (GDPR: keep it no longer
     # than needed), so it is deleted this long after it arrived (newsletter/listening/store.py).
     comment_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    # Retention (newsletter/maintenance.py, run daily): how long each kind of personal detail is kept.
+    # A finished campaign's delivery rows lose their link to the reader this many days after it ended
+    # (long enough to answer "did my March newsletter reach me?" for a year and a bit; the counts stay).
+    delivery_retention_days: Annotated[int, Field(ge=30, le=3650)] = 400
+    # Requests to join that nobody confirmed are deleted after this many days.
+    unconfirmed_days: Annotated[int, Field(ge=1, le=365)] = 14
+    # Reviewers' comments are deleted this long after they were left, once resolved or once the issue
+    # went out (an unresolved comment on a draft is work in progress and stays).
+    review_comment_days: Annotated[int, Field(ge=7, le=3650)] = 180
     # The team's clock: times are typed and shown in it (with the zone, "9:00 BST"), stored in UTC.
     timezone: str = "Europe/London"
     # A test send goes to the team's own addresses: a handful, never a mailing (the issue may be unapproved).

@@ -10,4 +10,5 @@ def load_all() -> None:
     import newsletter.counts.models  # noqa: F401  (link_counts, web_view_counts: numbers only)
     import newsletter.delivery.heartbeat  # noqa: F401  (heartbeats: when the scheduler last ticked)
     import newsletter.theme  # noqa: F401  (theme_settings: the composer's changes to the theme)
+    import newsletter.maintenance  # noqa: F401  (maintenance_runs: when the retention jobs last ran)
     import newsletter.listening.models  # noqa: F401  (feedback and poll answers, readers' comments)

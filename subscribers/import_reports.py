@@ -77,14 +77,22 @@ class ImportReports:
             return None
         return saved
 
-    def _sweep(self) -> None:
+    def _sweep(self) -> int:
         cutoff = time.time() - self.KEEP_SECONDS
+        removed = 0
         for path in self.folder.iterdir():
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
+                    removed += 1
             except OSError:
                 continue  # removed by another process's sweep
+        return removed
+
+    def remove_old(self) -> int:
+        """Delete reports and problem files past KEEP_SECONDS, as each import does (also run daily by
+        `newsletter maintenance`, so a report goes after a day even when nobody imports again)."""
+        return self._sweep()
 
 
 __all__ = ["PROBLEMS_KEPT", "ImportReports"]

@@ -73,3 +73,18 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     wait_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FirstRun(Base):
+    """The one row behind the first-run set-up code (newsletter/accounts/first_run.py).
+
+    Only a nonce is stored: the code is an HMAC of it with NEWSLETTER_SECRET_KEY, so every web process
+    prints the same code and a copy of the database does not give it. `used_at` makes it single use.
+    """
+
+    __tablename__ = "first_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -63,8 +63,10 @@ def end_all(session: Session, user_id: int) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
-def remove_expired(session: Session, *, idle: timedelta, lifetime: timedelta, now: datetime | None = None) -> None:
-    """Forget sessions nobody can use any more (run at each sign-in, so the table stays small)."""
+def remove_expired(session: Session, *, idle: timedelta, lifetime: timedelta, now: datetime | None = None) -> int:
+    """Forget sessions nobody can use any more (run at each sign-in, so the table stays small, and daily
+    by `newsletter maintenance`); returns how many."""
     now = now or utcnow()
-    session.execute(delete(TeamSession).where(
+    result = session.execute(delete(TeamSession).where(
         or_(TeamSession.created_at <= now - lifetime, TeamSession.last_seen_at <= now - idle)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -87,6 +87,14 @@ def record_failure(session: Session, email: str, client: str | None, now: dateti
     return failures
 
 
+def forget_old(session: Session, now: datetime | None = None) -> int:
+    """Delete counts with no wrong password for FORGET_AFTER (also done as new failures arrive, and daily
+    by `newsletter maintenance`, so a quiet site keeps none); returns how many."""
+    now = now or utcnow()
+    result = session.execute(delete(SignInThrottle).where(SignInThrottle.last_failure_at <= now - FORGET_AFTER))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def clear(session: Session, email: str, client: str | None) -> None:
     """A right password from this client: its count starts again (other clients' counts stay)."""
     session.execute(delete(SignInThrottle).where(SignInThrottle.key == _key(email, client)))

@@ -6,7 +6,7 @@ One group, `main`, and a module per command group:
     sending.py      send, send-test, campaigns, bounces
     users.py        users (team accounts)
     subscribers.py  lists, subscribers
-    service.py      db upgrade, serve
+    service.py      db upgrade, serve, maintenance
     doctor.py       doctor (is the installation ready to send, and what to do if not)
     environment.py  the settings, a database ready to use, the exit statuses
 
@@ -66,8 +66,8 @@ def main() -> None:
     """Compose, check, preview and send the Local Offer newsletter."""
 
 
-for command in (service.db, issues.issues, issues.render, issues.check, service.serve, sending.send,
-                sending.send_test, sending.campaigns, sending.bounces, users.users, subscribers.lists,
+for command in (service.db, issues.issues, issues.render, issues.check, service.serve, service.maintenance,
+                sending.send, sending.send_test, sending.campaigns, sending.bounces, users.users, subscribers.lists,
                 subscribers.subscribers):
     main.add_command(command)
 main.add_command(doctor)

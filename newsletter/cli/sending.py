@@ -31,6 +31,9 @@ def _show(progress) -> str:  # type: ignore[no-untyped-def]
     eta = "-" if progress.seconds_left is None else f"{progress.seconds_left:.0f}s"
     line = (f"campaign {progress.campaign_id}: {progress.state.value}; " + ", ".join(parts)
             + f"; {progress.rate_per_second:.1f}/s; time left {eta}")
+    if progress.recipients_removed_at is not None:
+        line += (f"\nwho it went to was forgotten on {progress.recipients_removed_at:%Y-%m-%d} "
+                 "(NEWSLETTER_DELIVERY_RETENTION_DAYS after it ended); the counts stay")
     if progress.failure_reason:
         line += (f"\nstopped because {progress.failure_reason}\n"
                  f"Put it right, then `newsletter campaigns resume {progress.campaign_id}`.")

@@ -1,10 +1,11 @@
-"""`newsletter db upgrade` and `newsletter serve`: the database schema and the running service."""
+"""`newsletter db`, `newsletter serve` and `newsletter maintenance`: the database, the running service and
+what it forgets."""
 
 from __future__ import annotations
 
 import click
 
-from newsletter.cli.environment import settings
+from newsletter.cli.environment import EXIT_PROBLEM, ready, settings
 
 
 @click.group()
@@ -51,3 +52,20 @@ def serve(host: str, port: int) -> None:
     # than the largest page limit is refused by waitress itself, unread.
     waitress_serve(app, host=host, port=port, threads=8, ident="newsletter",
                    max_request_body_size=largest_limit(current))
+
+
+@click.command()
+def maintenance() -> None:
+    """Forget what is past its keeping time (run daily by the beat tick and by `newsletter serve`; safe to run any time)."""
+    from newsletter.maintenance import run_jobs
+
+    current = ready()
+    failed = False
+    for outcome in run_jobs(current):
+        if outcome.error:
+            failed = True
+            click.echo(f"Could not finish: {outcome.job} (nothing of it was changed; the log says why).", err=True)
+        else:
+            click.echo(f"{outcome.count:>8,}  {outcome.job}")
+    if failed:
+        raise SystemExit(EXIT_PROBLEM)

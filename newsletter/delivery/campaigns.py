@@ -262,6 +262,10 @@ def retry_failed(session: Session, campaign_id: int) -> int:
     """
     campaign = _locked(session, campaign_id, {CampaignState.RUNNING, CampaignState.FINISHED, CampaignState.PAUSED},
                        "retried")
+    if campaign.recipients_removed_at is not None:
+        # Its rows no longer say who they were for (delivery/retention.py): there is nobody to send to.
+        raise SendRefused(f"campaign {campaign_id} ended long ago and who it went to has been forgotten, "
+                          "so its failed messages cannot be sent again")
     result = session.execute(
         update(Delivery)
         .where(Delivery.campaign_id == campaign_id, Delivery.state == DeliveryState.FAILED)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
+from newsletter import maintenance
 from newsletter.config import Settings
 from newsletter.db import session_scope
 from newsletter.delivery import campaigns, heartbeat
@@ -30,6 +32,8 @@ class EmbeddedRunner:
         # In the database, not in this process: `newsletter serve` and `newsletter send --wait` (or
         # several web processes) may run at once, and together they must keep to one rate.
         self.limiter = DatabaseLimiter(name, Rate(rate, per_day, settings.burst_for(rate)))
+        # Not at the very start: a short-lived runner (`send --wait`) is not the place; a serve is, a minute in.
+        self.next_maintenance_check = time.monotonic() + 60
         # This loop is the embedded default's tick; it steps many times a second, its heartbeat need not.
         self.heartbeat = heartbeat.Throttled(settings.tick_seconds)
 
@@ -42,6 +46,10 @@ class EmbeddedRunner:
         if self.heartbeat.due():
             with session_scope() as session:
                 heartbeat.record(session)
+        if time.monotonic() >= self.next_maintenance_check:
+            # The embedded default's daily retention run; a read a minute, a run a day (newsletter/maintenance.py).
+            self.next_maintenance_check = time.monotonic() + 60
+            maintenance.run_if_due(self.settings)
         with session_scope() as session:
             campaigns.start_due(session)
         with session_scope() as session:

@@ -267,6 +267,8 @@ class Progress:
     rate_per_second: float = 0.0
     seconds_left: float | None = None
     failure_reason: str = ""  # why a failed campaign stopped, in words the team can act on
+    # When its rows lost their link to the readers (delivery/retention.py); the counts are unchanged.
+    recipients_removed_at: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -292,4 +294,5 @@ def progress(session: Session, campaign: Campaign, window_seconds: int = 60) -> 
     rate = recent / span
     left = found[DeliveryState.QUEUED] + found[DeliveryState.SENDING]
     eta = (left / rate) if rate > 0 else (0.0 if left == 0 else None)
-    return Progress(campaign.id, campaign.state, found, rate, eta, campaign.failure_reason)
+    return Progress(campaign.id, campaign.state, found, rate, eta, campaign.failure_reason,
+                    campaign.recipients_removed_at)

@@ -88,6 +88,8 @@ class Campaign(Base):
     # Which SMTP server (by name) paces this campaign's rate limit.
     smtp_name: Mapped[str] = mapped_column(String(60), default="default")
     failure_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When its delivery rows lost their link to a person (newsletter/delivery/retention.py); the counts stay.
+    recipients_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     issue: Mapped[Issue] = relationship(lazy="joined")
 

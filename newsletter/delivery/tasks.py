@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import redis
 from celery import shared_task
 
+from newsletter import maintenance
 from newsletter.config import get_settings
 from newsletter.db import session_scope
 from newsletter.delivery import campaigns, heartbeat
@@ -127,6 +128,12 @@ def tick() -> list[int]:
     with session_scope() as session:
         started = campaigns.start_due(session)
     with session_scope() as session:
+        # Once a day, whichever tick gets there first: the retention jobs, as a task of their own
+        # (queued once the claim is committed).
+        maintenance_due = maintenance.claim_daily(session)
+    if maintenance_due:
+        run_maintenance.delay()
+    with session_scope() as session:
         campaigns.sweep_stopped(session)
     with session_scope() as session:
         active = campaigns.running(session)
@@ -139,6 +146,13 @@ def tick() -> list[int]:
                 work_on_campaign.delay(campaign_id)
             queued.append(campaign_id)
     return queued
+
+
+@shared_task(name="newsletter.maintenance", ignore_result=True)
+def run_maintenance() -> int:
+    """The retention jobs (newsletter/maintenance.py), queued once a day by the tick; returns how many failed."""
+    outcomes = maintenance.run_jobs(get_settings())
+    return sum(1 for outcome in outcomes if outcome.error)
 
 
 def start(campaign_id: int) -> None:
