@@ -96,6 +96,33 @@ def test_a_drop_the_server_cannot_take_says_so_and_keeps_the_order(browser: Brow
     context.close()
 
 
+def test_a_blocks_checks_show_on_it_as_soon_as_it_is_saved(page: Page, live_server: LiveServer, draft: str) -> None:
+    """The checks for a block (here vague link text) are on its card the moment Save puts it back, without a
+    page load, and go when it is put right."""
+    sign_in(page, live_server, "ed@example.org")
+    page.goto(live_server.at(f"/team/issues/{draft}"))
+    loads: list[str] = []
+    page.on("framenavigated", lambda frame: loads.append(frame.url) if frame == page.main_frame else None)
+    panel = page.locator("#add-block")
+    panel.get_by_label("Type of block").select_option(value="button")
+    panel.get_by_role("button", name="Add block").click()
+    form = page.locator("#new-block form")
+    form.get_by_label("Button text").fill("Click here")
+    form.get_by_label("Link address").fill("www.example.org/book")
+    form.get_by_role("button", name="Add block").click()
+    card = page.locator("#block-list > li.block-card").last
+    expect(card.locator(".finding-error")).to_contain_text("Click here")
+    expect(page.locator("#checks-title")).to_have_text(re.compile("^Checks: 1 error"))
+    key = card.get_attribute("data-key")
+    page.locator(f"#edit-{key}").click()
+    card.get_by_label("Button text").fill("Book a short break")
+    card.get_by_role("button", name="Save block").click()
+    expect(page.locator(f"#edit-{key}")).to_be_focused()
+    expect(card.locator(".finding-error")).to_have_count(0)
+    expect(page.locator("#checks-title")).to_have_text(re.compile("^Checks: 0 errors"))
+    assert loads == []
+
+
 def test_block_form_errors_are_announced_and_linked(page: Page, live_server: LiveServer, draft: str) -> None:
     sign_in(page, live_server, "ed@example.org")
     page.goto(live_server.at(f"/team/issues/{draft}/blocks/new?type=button"))
