@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from newsletter.accounts import sessions, throttle
 from newsletter.config import Settings
 from newsletter.db import Base, UTCDateTime, session_scope, utcnow
+from newsletter.counts import report
 from newsletter.delivery.retention import forget_recipients
 from newsletter.listening.store import purge_comments_job
 from newsletter.review.retention import remove_old_comments, remove_old_links
@@ -70,12 +71,16 @@ def _team_sessions(session: Session, settings: Settings, now: datetime) -> int:
                                    lifetime=timedelta(hours=settings.session_hours), now=now)
 
 
+def _delivery_readers(session: Session, settings: Settings, now: datetime) -> int:
+    return forget_recipients(session, settings, now, keep=report.keep_unsubscribed)
+
+
 def _sign_in_counts(session: Session, settings: Settings, now: datetime) -> int:
     return throttle.forget_old(session, now)
 
 
 JOBS: list[Job] = [
-    Job("delivery rows no longer linked to a reader (campaigns ended before the retention period)", forget_recipients),
+    Job("delivery rows no longer linked to a reader (campaigns ended before the retention period)", _delivery_readers),
     Job("requests to join that nobody confirmed, deleted", _unconfirmed_requests),
     Job("review links that stopped working, deleted", remove_old_links),
     Job("old review comments (resolved, or on an issue that went out), deleted", remove_old_comments),

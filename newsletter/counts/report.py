@@ -116,6 +116,13 @@ class CampaignReport:
         return buffer.getvalue()
 
 
+def keep_unsubscribed(session: Session, campaign_id: int) -> None:
+    """Write the figure down on the campaign before retention clears whom its rows reached."""
+    campaign = campaigns.get_campaign(session, campaign_id)
+    campaign.unsubscribed_kept = unsubscribed_from(session, campaign)
+    session.flush()
+
+
 def unsubscribed_from(session: Session, campaign: Campaign) -> int:
     """People who left with a link or address from this campaign's email.
 
@@ -123,6 +130,8 @@ def unsubscribed_from(session: Session, campaign: Campaign) -> int:
     issue they get), so an unsubscribe made from an email is put down to the last issue the person was
     sent before it: after this campaign's message reached them, and before the next one did.
     """
+    if campaign.recipients_removed_at is not None:
+        return campaign.unsubscribed_kept or 0
     since = campaign.started_at or campaign.created_at
     departures = api.left_from_email_links(session, since)
     if not departures:

@@ -90,6 +90,9 @@ class Campaign(Base):
     failure_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # When its delivery rows lost their link to a person (newsletter/delivery/retention.py); the counts stay.
     recipients_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The report's "unsubscribed because of this issue", written down just before that happens: it is
+    # worked out from whom the rows reached, which is then no longer known (newsletter/counts/report.py).
+    unsubscribed_kept: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     issue: Mapped[Issue] = relationship(lazy="joined")
 

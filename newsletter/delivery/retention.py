@@ -11,6 +11,7 @@ same thing an erasure already does to one reader's rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -28,8 +29,12 @@ def _due(cutoff: datetime):  # type: ignore[no-untyped-def]
             Campaign.recipients_removed_at.is_(None))
 
 
-def forget_recipients(session: Session, settings: Settings, now: datetime) -> int:
+def forget_recipients(session: Session, settings: Settings, now: datetime,
+                      keep: Callable[[Session, int], None] | None = None) -> int:
     """Clear the link to a person on every row of campaigns that ended before the retention period.
+
+    `keep(session, campaign_id)` runs first, under the campaign's lock, to write down any figure that is
+    worked out from whom the rows reached (the report's unsubscribes), while that is still known.
 
     Each campaign is changed under its lock and read again after taking it, so a retry of failed rows
     reopening it at the same moment either goes first (the campaign is running again and is left) or
@@ -43,6 +48,8 @@ def forget_recipients(session: Session, settings: Settings, now: datetime) -> in
         # A cancelled campaign may still have a row a dead worker held: the tick ends it first.
         if still_due is None or session.scalar(select(ledger.unfinished(campaign_id))):
             continue
+        if keep is not None:
+            keep(session, campaign_id)
         result = session.execute(
             update(Delivery).where(Delivery.campaign_id == campaign_id)
             .values(subscriber_id=None, last_reply="", message_id="", claim_token="", lease_until=None,
