@@ -32,8 +32,9 @@ def first_start(settings: Settings) -> list[str]:
         from newsletter.accounts.service import has_users
 
         if not has_users(session):
-            lines.append("No team accounts yet. To use the composer at "
-                         f"{settings.base_url}/team/, first run: newsletter users create EMAIL --name NAME --role approver")
+            lines.append(f"No team accounts yet. Open {settings.base_url}/team/set-up and enter the set-up code "
+                         "printed below to make the first approver (or run: newsletter users create EMAIL "
+                         "--name NAME --role approver)")
         else:
             lines.append(f"Composer: {settings.base_url}/team/")
     return lines

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.clicks import clicks
     from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
+    from newsletter.web.first_run import announce, set_up
     from newsletter.web.health import health
     from newsletter.web.history import versions as history
     from newsletter.web.limits import init_limits, too_large_message
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     init_limits(app)
     init_csrf(app)
     init_auth(app)
+    app.register_blueprint(set_up)
+    announce(app, settings)  # the first-run set-up code, in the log, while there is no account
     for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users, theme_page):
         app.register_blueprint(blueprint)
     app.register_blueprint(history)

@@ -97,6 +97,9 @@ def login_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.get("user") is None:
             if request.method == "GET":
+                with session_scope() as db:
+                    if not service.has_users(db):  # a new install: the first-run page (web/first_run.py)
+                        return redirect(url_for("first_run.page"))
                 return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
             abort(401)
         response = current_app.make_response(view(*args, **kwargs))
