@@ -3,6 +3,8 @@ what it forgets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from newsletter.cli.environment import EXIT_PROBLEM, ready, settings
@@ -10,7 +12,7 @@ from newsletter.cli.environment import EXIT_PROBLEM, ready, settings
 
 @click.group()
 def db() -> None:
-    """Create or upgrade the database schema."""
+    """Create, upgrade, back up and restore the database."""
 
 
 @db.command("upgrade")
@@ -21,6 +23,30 @@ def db_upgrade() -> None:
     url = settings().database_url
     upgrade(url)
     click.echo(f"Database is at revision {current(url)}.")
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path) -> None:
+    """Copy the embedded SQLite database to FILE, safely while the service runs (PostgreSQL: use pg_dump)."""
+    from newsletter.backup import backup
+
+    made = backup(settings(), file)
+    click.echo(f"Backed up the database to {made}. Keep the media folder and NEWSLETTER_SECRET_KEY with it.")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the database even while the service has it open.")
+def db_restore(file: Path, force: bool) -> None:
+    """Replace the embedded SQLite database with the backup FILE and bring it up to date (PostgreSQL: pg_restore)."""
+    from newsletter.backup import restore
+
+    done = restore(settings(), file, force=force)
+    if done.kept is not None:
+        click.echo(f"The database it replaced is kept at {done.kept}.")
+    moved = "" if done.revision_before == done.revision_after else f", upgraded from {done.revision_before}"
+    click.echo(f"Restored {file} (schema {done.revision_after}{moved}). Start the service again if it was stopped.")
 
 
 @click.command()
