@@ -71,8 +71,16 @@ def test_units_name_commands_the_package_provides() -> None:
     web = shlex.split(_unit("newsletter-web.service")["Service"]["ExecStart"])
     assert web[-1] == "newsletter.web:create_app()" and "127.0.0.1:8000" in web
     assert _commands("newsletter-web.service")[0][1:] == ["db", "upgrade"]
-    assert _commands("newsletter-worker.service")[0][1:4] == ["--app", "worker", "worker"]
-    assert _commands("newsletter-beat.service")[0][1:4] == ["--app", "worker", "beat"]
+    # --quiet: no start-up banner on stdout, so the journal holds only log lines (JSON ones if so set).
+    assert _commands("newsletter-worker.service")[0][1:5] == ["--app", "worker", "--quiet", "worker"]
+    assert _commands("newsletter-beat.service")[0][1:5] == ["--app", "worker", "--quiet", "beat"]
+    # Paths carry readers' tokens (/u/..., /p/...): gunicorn keeps no access log (the app logs the route),
+    # and nginx's access log leaves the address out.
+    assert not [part for part in web if part.startswith("--access-log")]
+    site = (DEPLOY / "newsletter-nginx.conf").read_text()
+    assert re.search(r"log_format newsletter_no_paths [^;]*;", site, re.DOTALL)
+    assert "$request_uri" not in re.search(r"log_format newsletter_no_paths [^;]*;", site, re.DOTALL).group(0)
+    assert "$request " not in site and site.count("access_log /var/log/nginx/access.log newsletter_no_paths;") == 2
 
 
 def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
