@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from newsletter.checks.contrast import theme_findings
 from newsletter.checks.email_html import email_html_findings
+from newsletter.checks.events import event_findings
 from newsletter.checks.jargon import jargon_findings
 from newsletter.checks.placeholders import placeholder_findings
 from newsletter.checks.polls import poll_findings
@@ -37,6 +38,7 @@ def check_issue(
         *email_html_findings(rendered.html.public, message=message, block_count=len(doc.blocks)),
         *readability_findings(doc, minimum_score=readability_min),
         *jargon_findings(doc),
+        *event_findings(doc),
         *poll_findings(doc),
     ]
     return CheckReport(findings=findings, block_types=tuple(block.type for block in doc.blocks))

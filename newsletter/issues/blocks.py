@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origi
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -33,6 +34,7 @@ from pydantic import (
 )
 
 from newsletter.errors import NewsletterError
+from newsletter.events import times
 from newsletter.headersafe import check_one_line
 
 # BCP 47, loosely: a primary language subtag and optional subtags (en, en-GB, cy, zh-Hant-HK).
@@ -98,6 +100,8 @@ Line = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_one_l
 # Running text in Markdown.
 Prose = Annotated[str, Field(min_length=1), Markdown]
 AltText = Annotated[str, Field(max_length=1000), Words]
+# When an event happens: a date, or a date and time kept with its offset (newsletter/events/times.py).
+EventTime = Annotated[dt.date | dt.datetime, BeforeValidator(times.read_event_time)]
 
 
 def _has_mark(annotation: Any, mark: _Mark) -> bool:
@@ -389,6 +393,39 @@ class PollBlock(BlockModel):
                 raise ValueError(f"each answer must be different: “{answer}” is there twice")
             seen.add(folded)
         return value
+
+
+class EventBlock(BlockModel):
+    """Something families can go to: when, where, what access there is, and how to book a place.
+
+    `starts` and `ends` are a date (all day) or a date and time; a time without a zone is on the team's
+    clock (newsletter/events/times.py). The checks warn when `access` is empty: families need to know
+    about step-free access, quiet rooms or interpreters before they set out (newsletter/checks/events.py).
+    """
+
+    summary_fields: ClassVar[tuple[str, ...]] = ("title",)
+
+    type: Literal["event"]
+    title: Line
+    starts: EventTime
+    ends: EventTime | None = None
+    # A name and address, or "Online".
+    place: Line
+    access: Line | None = None
+    booking_url: Url | None = None
+    description: Prose | None = None
+
+    @field_validator("booking_url")
+    @classmethod
+    def _booking_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_url(value)
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> EventBlock:
+        problem = times.order_problem(self.starts, self.ends)
+        if problem:
+            raise ValueError(f"ends: {problem}")
+        return self
 
 
 # Every block type is defined above this line: the union that reads a block is built from the registry.

@@ -12,6 +12,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import cssutils
@@ -25,6 +26,7 @@ from newsletter.issues.blocks import IssueDocument
 from newsletter.listening.links import feedback_url, poll_url
 from newsletter.listening.models import Usefulness
 from newsletter.render import markdown
+from newsletter.render.events import event_helper, passed_events
 from newsletter.render.imagesize import natural_width
 from newsletter.render.personalise import PLACEHOLDERS, PersonalTemplate
 from newsletter.render.templating import environment
@@ -104,6 +106,8 @@ def _context(doc: IssueDocument, slug: str, theme: Theme, settings: Settings, na
         "md_text": lambda text, width=markdown.WIDTH: markdown.to_text(text, name, width),
         "underline": underline,
         "quote_text": quote_text,
+        # An event's time in words, its calendar link, and whether it has passed (the web view says so).
+        "event": event_helper(doc, slug, settings, datetime.now(timezone.utc)),
         # "Was this newsletter useful?" and poll answers: the same signed links in every copy (no reader in them).
         "feedback_urls": {answer.value: feedback_url(settings, slug, answer) for answer in Usefulness},
         "poll_url": lambda index, choice: poll_url(settings, slug, index, choice),
@@ -169,6 +173,7 @@ def web_page_context(theme: Theme, settings: Settings) -> dict[str, Any]:
         "noindex": settings.web_noindex,
         "archive_url": f"{settings.base_url}/issues/",
         "feed_url": f"{settings.base_url}/issues/feed.atom",
+        "events_url": f"{settings.base_url}/events",
         "accessibility_url": f"{settings.base_url}/accessibility",
         "subscribe_url": f"{settings.base_url}/subscribe",
         "static_url": lambda name: f"{settings.base_url}/static/{name}",
@@ -200,6 +205,8 @@ def web_context(doc: IssueDocument, slug: str, theme: Theme, settings: Settings,
 def _fingerprint(doc: IssueDocument, slug: str, theme: Theme, settings: Settings) -> str:
     payload = json.dumps(
         [doc.model_dump(mode="json"), slug, theme.model_dump(mode="json"), settings.base_url, settings.web_noindex,
+         # An event that has passed since the last render makes a new web view, which says so.
+         passed_events(doc, settings, datetime.now(timezone.utc)), settings.timezone,
          # The feedback and poll links are signed with the key: another key is another rendering.
          hashlib.sha256(settings.secret_key.encode()).hexdigest()],
         sort_keys=True,

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     from newsletter.web.clicks import clicks
     from newsletter.web.composer import composer
     from newsletter.web.csrf import init_csrf
+    from newsletter.web.events import events
     from newsletter.web.first_run import announce, set_up
     from newsletter.web.health import health
     from newsletter.web.history import versions as history
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     for blueprint in (public, bounces, subscriptions, composer, review, sending, team_lists, team_users, theme_page):
         app.register_blueprint(blueprint)
     app.register_blueprint(history)
+    app.register_blueprint(events)
     app.register_blueprint(answer_pages)
     app.register_blueprint(reader_comments)
     app.register_blueprint(health)

@@ -26,10 +26,11 @@ from newsletter.issues.editing import BlockInvalid, validate_block
 from newsletter.render.markdown import strip_markup
 from newsletter.web.html_to_markdown import html_to_markdown
 from newsletter.web.links_input import AddressProblem, normalise_address
+from newsletter.web.when_input import WhenProblem, when_boxes, when_value
 
 # "lines": a list of short answers typed one a line (a poll's answers); "checkbox": yes or no.
 Kind = Literal["line", "markdown", "url", "select", "image", "alt", "links", "email", "tel", "lines", "checkbox",
-               "date"]
+               "date", "when"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ MARKDOWN_HINT = ("Use **bold**, *italic*, [link text](www.example.org) and - or 
 
 _ALT_HINT = ("Say what the picture shows that matters for this newsletter, in a sentence. "
              "Tick 'decorative' instead if it adds nothing a reader would miss.")
+# An event's date and time boxes (a browser without date boxes shows text boxes, read by when_input.py).
+_START_HINT = "The day, and the time it starts. Leave the time empty for an event that lasts all day."
+_END_HINT = ("The time it finishes. Give a date too if it finishes on a later day; for an event over several "
+             "whole days, give only the last day.")
 
 FORMS: dict[str, BlockForm] = {form.type: form for form in (
     BlockForm("heading", "Heading", "Starts a section. Screen reader users jump between headings.", (
@@ -124,6 +129,18 @@ FORMS: dict[str, BlockForm] = {form.type: form for form in (
                   "phone number. Leave a row empty to leave it out."),
     )),
     BlockForm("divider", "Divider", "A line between sections.", ()),
+    BlockForm("event", "Event", "Something families can go to, with its access and an 'Add to your calendar' link.", (
+        FormField("title", "Name of the event", hint="Say what it is: 'Coffee morning for parent carers'.",
+                  required=True),
+        FormField("starts", "Start", "when", _START_HINT, required=True),
+        FormField("ends", "End (optional)", "when", _END_HINT),
+        FormField("place", "Where", hint="The name and address, or 'Online'.", required=True),
+        FormField("access", "Access", hint="What families need to know before they go: step-free access, a quiet "
+                  "room, a BSL interpreter, autism-friendly. Say what there is, or that there is none."),
+        FormField("booking_url", "Booking link (optional)", "url",
+                  hint="Where families book a place: a web page, an email address or a phone number."),
+        FormField("description", "More about it (optional)", hint=MARKDOWN_HINT),
+    )),
     BlockForm("social", "Social links", "Links to the team's social media, read out by name.", (
         FormField("heading", "Heading (optional)"),
         FormField("links", "Links", "links",
@@ -302,6 +319,18 @@ def block_from_form(block_type: str, form: MultiDict[str, str], uploaded_src: di
         if item.name == "level":
             raw[item.name] = int(value) if value in ("2", "3") else value
             continue
+        if item.kind == "when":
+            # An end given as a time alone is on the day the event starts (the form's first date box).
+            first = next(field.name for field in spec.fields if field.kind == "when")
+            try:
+                typed = when_value(form.get(f"{item.name}_date", ""), form.get(f"{item.name}_time", ""),
+                                   day_of_start="" if item.name == first else form.get(f"{first}_date", ""))
+            except WhenProblem as problem:
+                errors[item.name] = str(problem)
+                continue
+            if typed:
+                raw[item.name] = typed
+            continue
         if item.kind == "lines":
             lines = [line.strip() for line in value.splitlines() if line.strip()]
             if lines or item.required:
@@ -330,7 +359,13 @@ def block_from_form(block_type: str, form: MultiDict[str, str], uploaded_src: di
 def form_values(block: dict[str, Any]) -> dict[str, str]:
     """A stored block as the strings its form shows."""
     values: dict[str, str] = {}
+    spec = FORMS.get(str(block.get("type")))
+    when = {item.name for item in spec.fields if item.kind == "when"} if spec else set()
     for key, value in block.items():
+        if key in when:
+            values[f"{key}_date"], values[f"{key}_time"] = when_boxes(value)
+            values[key] = f"{values[f'{key}_date']} {values[f'{key}_time']}".strip()  # what a conflict shows
+            continue
         if key == "links" and isinstance(value, list):
             for number, link in enumerate(value, start=1):
                 if isinstance(link, dict):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.counts import store as counts
 from newsletter.counts import visitors
+from newsletter.events.listing import coming_events, listed
 from newsletter.issues import service, store
 from newsletter.issues.media import resolve_media_path
 from newsletter.issues.models import Issue
@@ -60,7 +61,8 @@ def archive() -> str:
             needle = query.casefold()
             issues = [i for i in issues if needle in f"{i.title} {i.preheader}".casefold()]
         items = entries(issues, pages.settings())
-    return _with_reading_options(render_archive(items, pages.theme(), pages.settings(), query=query))
+        events = listed(coming_events(session, pages.settings()), pages.settings())
+    return _with_reading_options(render_archive(items, pages.theme(), pages.settings(), query=query, events=events))
 
 
 @public.get("/issues/feed.atom")
