@@ -27,7 +27,9 @@ def _calendar(body: bytes, filename: str | None = None) -> Response:
     if filename:
         # A file to open: phones and calendar apps offer to add it, and its name says what it is.
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    # Subscribed calendars ask again every few hours: an unchanged feed is answered 304, with no body.
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @events.get("/events")

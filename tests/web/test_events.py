@@ -74,8 +74,11 @@ def test_the_feed_lists_only_coming_events_of_sent_issues(client: FlaskClient) -
     assert "X-WR-CALNAME" in calendar and b"Secret draft picnic" not in response.data
 
 
-def test_the_feed_is_the_same_on_every_request(client: FlaskClient) -> None:
-    assert client.get("/events.ics").data == client.get("/events.ics").data
+def test_the_feed_is_the_same_on_every_request_and_unchanged_is_answered_304(client: FlaskClient) -> None:
+    first = client.get("/events.ics")
+    assert first.data == client.get("/events.ics").data and first.headers["ETag"]
+    again = client.get("/events.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
 
 
 def test_the_events_page_lists_them_with_their_calendar_links(client: FlaskClient) -> None:
