@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from newsletter.config import Settings, _is_loopback
 from newsletter.doctor.findings import Finding, error, ok, warning
+from newsletter.errors import NewsletterError
 
 DNS_STRING_MAX = 255  # one character-string in a TXT record (RFC 1035 §3.3)
 GOOD_BITS = 2048
@@ -46,7 +47,7 @@ class DkimRecord:
         return f'{self.name}. IN TXT ' + " ".join(f'"{part}"' for part in self.strings)
 
 
-class UnusableKey(Exception):
+class UnusableKey(NewsletterError):
     """The key file cannot be used for DKIM; the message says why in words."""
 
 
