@@ -135,6 +135,12 @@ def _open_feedback(session: Session, token: str, kept: str = "") -> tuple[Issue,
     return issue, link
 
 
+def _earlier_feedback(session: Session, issue_id: int) -> Usefulness | None:
+    """The answer this browser gave before, so the page shows it and a new one replaces it."""
+    value = _browser_value()
+    return answers.current_feedback(session, issue_id, answers.browser_hash(value)) if value else None
+
+
 @answer_pages.get("/answer/feedback/<token>")
 def feedback(token: str) -> Response:
     """The form, with the answer the link was for chosen. Opening it counts nothing."""
@@ -143,8 +149,7 @@ def feedback(token: str) -> Response:
         if isinstance(opened, Response):
             return opened
         issue, link = opened
-        value = _browser_value()
-        earlier = answers.current_feedback(session, issue.id, answers.browser_hash(value)) if value else None
+        earlier = _earlier_feedback(session, issue.id)
         return _feedback_page(issue, token, link.answer.value, earlier)
 
 
@@ -167,9 +172,8 @@ def send_feedback(token: str) -> Response:
             errors.append(("comment", str(refused)))
             typed = refused.kept
         if errors:
-            value = _browser_value()
-            earlier = answers.current_feedback(session, issue.id, answers.browser_hash(value)) if value else None
-            return _feedback_page(issue, token, chosen, earlier, status=400, errors=errors, comment=typed)
+            return _feedback_page(issue, token, chosen, _earlier_feedback(session, issue.id), status=400,
+                                  errors=errors, comment=typed)
         if (limited := _limited(typed)) is not None:
             return limited
         value = _browser_value() or secrets.token_urlsafe(24)
@@ -187,8 +191,7 @@ def feedback_sent(token: str) -> Response:
         if isinstance(opened, Response):
             return opened
         issue, _link = opened
-        value = _browser_value()
-        earlier = answers.current_feedback(session, issue.id, answers.browser_hash(value)) if value else None
+        earlier = _earlier_feedback(session, issue.id)
         return _page("sent.html.j2", title="Thank you", issue=issue,
                      issue_url=web_url(pages.settings(), issue.slug),
                      answered=FEEDBACK_WORDS[earlier.value] if earlier else "",
